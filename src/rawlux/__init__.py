@@ -1,0 +1,42 @@
+"""rawlux: an open computational camera.
+
+    >>> import rawlux
+    >>> frame = rawlux.develop("IMG_0001.dng", look="natural")
+    >>> rawlux.save(frame, "IMG_0001.jpg", quality=92)
+
+Heavy modules (numpy, numba, OpenCV, rawpy) are imported when first used.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "develop", "open_image", "save", "Frame", "State", "Metadata", "Recipe",
+           "RawluxError", "InputError", "ParameterError", "LookError", "OutputError", "ImageTooLarge"]
+
+from .errors import ImageTooLarge, InputError, LookError, OutputError, ParameterError, RawluxError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .frame import Frame, Metadata, State
+    from .pipeline.recipe import Recipe
+
+_LAZY = {
+    "develop": ("rawlux.pipeline.run", "develop"),
+    "open_image": ("rawlux.io.decode", "open_image"),
+    "save": ("rawlux.io.encode", "save"),
+    "Frame": ("rawlux.frame", "Frame"),
+    "State": ("rawlux.frame", "State"),
+    "Metadata": ("rawlux.frame", "Metadata"),
+    "Recipe": ("rawlux.pipeline.recipe", "Recipe"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+        mod, attr = _LAZY[name]
+        value = getattr(importlib.import_module(mod), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rawlux' has no attribute {name!r}")

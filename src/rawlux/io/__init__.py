@@ -1,0 +1,1 @@
+"""Reading and writing images: decoders, encoders, metadata and ICC profiles."""

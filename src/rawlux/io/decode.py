@@ -1,0 +1,443 @@
+"""Decode any input rawlux reads into a Frame.
+
+- camera raws and DNG: LibRaw via rawpy for the pixels, the DNG tags read here for colour;
+- headerless sensor dumps (``raw="WxH,bits,PATTERN[,black][,le|be]"``);
+- mosaics stored as 16-bit greyscale PNG/TIFF (``cfa="GRBG[,black[,white]]"``);
+- JPEG, PNG, TIFF (8/16-bit, float), HEIF: display-referred, decoded to linear Rec.2020.
+
+Pixel counts are checked against ``max_pixels`` before any pixel buffer is allocated.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImageTooLarge, InputError, ParameterError
+from ..frame import BAYER_PATTERNS, Frame, Metadata, State
+
+DEFAULT_MAX_PIXELS = 250_000_000
+
+
+def max_pixels_default() -> int:
+    v = os.environ.get("RAWLUX_MAX_PIXELS")
+    if v:
+        try:
+            n = int(float(v))
+            if n > 0:
+                return n
+        except ValueError:
+            pass
+    return DEFAULT_MAX_PIXELS
+
+
+def _check_size(path: str, w: int, h: int, limit: int, what: str = "image") -> None:
+    if w <= 0 or h <= 0:
+        raise InputError(f"{what} has invalid dimensions {w}×{h}", path=path)
+    if w * h > limit:
+        raise ImageTooLarge(f"{what} is {w}×{h} = {w * h / 1e6:.1f} MP, above the limit of "
+                            f"{limit / 1e6:.1f} MP (raise it with --max-pixels or RAWLUX_MAX_PIXELS)", path=path)
+
+
+# ----------------------------------------------------------------------------- specs
+
+@dataclass(frozen=True)
+class RawSpec:
+    """Layout of a headerless sensor dump."""
+
+    width: int
+    height: int
+    bits: int
+    pattern: str
+    black: float = 0.0
+    endian: str = "le"
+
+    @classmethod
+    def parse(cls, spec: str) -> "RawSpec":
+        parts = [p.strip() for p in str(spec).split(",")]
+        usage = "expected WxH,bits,PATTERN[,black][,le|be], e.g. 1920x1080,10,RGGB,64,le"
+        if len(parts) < 3:
+            raise ParameterError(f"--raw {spec!r}: {usage}")
+        m = re.fullmatch(r"(\d+)[xX×](\d+)", parts[0])
+        if not m:
+            raise ParameterError(f"--raw {spec!r}: size {parts[0]!r} is not WxH; {usage}")
+        w, h = int(m.group(1)), int(m.group(2))
+        if not (1 <= w <= 100_000 and 1 <= h <= 100_000):
+            raise ParameterError(f"--raw {spec!r}: size {w}x{h} is out of range")
+        try:
+            bits = int(parts[1])
+        except ValueError:
+            raise ParameterError(f"--raw {spec!r}: bits {parts[1]!r} is not a number; {usage}") from None
+        if not 1 <= bits <= 16:
+            raise ParameterError(f"--raw {spec!r}: bits={bits} is out of range [1, 16]")
+        pat = parts[2].upper()
+        if pat not in BAYER_PATTERNS:
+            raise ParameterError(f"--raw {spec!r}: pattern {parts[2]!r} is not one of {', '.join(BAYER_PATTERNS)}")
+        black, endian = 0.0, "le"
+        for extra in parts[3:]:
+            if extra.lower() in ("le", "be"):
+                endian = extra.lower()
+                continue
+            try:
+                black = float(extra)
+            except ValueError:
+                raise ParameterError(f"--raw {spec!r}: {extra!r} is neither a black level nor le/be") from None
+            if not 0 <= black < 2 ** bits - 1:
+                raise ParameterError(f"--raw {spec!r}: black level {extra} is out of range [0, {2 ** bits - 1})")
+        return cls(w, h, bits, pat, black, endian)
+
+
+@dataclass(frozen=True)
+class CfaSpec:
+    """A mosaic stored as a greyscale image: pattern, black and white level."""
+
+    pattern: str
+    black: float | None = None
+    white: float | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> "CfaSpec":
+        parts = [p.strip() for p in str(spec).split(",")]
+        pat = parts[0].upper()
+        if pat not in BAYER_PATTERNS:
+            raise ParameterError(f"--cfa {spec!r}: pattern {parts[0]!r} is not one of {', '.join(BAYER_PATTERNS)}")
+        nums = []
+        for p in parts[1:3]:
+            try:
+                nums.append(float(p))
+            except ValueError:
+                raise ParameterError(f"--cfa {spec!r}: {p!r} is not a number (PATTERN[,black[,white]])") from None
+        if len(parts) > 3:
+            raise ParameterError(f"--cfa {spec!r}: expected PATTERN[,black[,white]]")
+        black = nums[0] if nums else None
+        white = nums[1] if len(nums) > 1 else None
+        if black is not None and black < 0:
+            raise ParameterError(f"--cfa {spec!r}: black level must be ≥ 0")
+        if white is not None and black is not None and white <= black:
+            raise ParameterError(f"--cfa {spec!r}: white level {white:g} must be above black level {black:g}")
+        return cls(pat, black, white)
+
+
+# ----------------------------------------------------------------------------- entry point
+
+_MAGIC = [
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
+]
+
+
+def sniff(head: bytes) -> str:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"):
+            return "heif"
+        if brand == b"crx ":
+            return "raw"
+    return "unknown"
+
+
+def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None,
+               cfa: str | CfaSpec | None = None, profile: str | None = None,
+               max_pixels: int | None = None) -> Frame:
+    """Decode ``path`` into a Frame (RAW state for sensor data, SCENE_LINEAR for images)."""
+    p = str(path)
+    limit = max_pixels or max_pixels_default()
+    if not os.path.exists(p):
+        raise InputError("no such file", path=p)
+    if os.path.isdir(p):
+        raise InputError("is a directory, not an image file", path=p)
+    try:
+        size = os.path.getsize(p)
+        with open(p, "rb") as fh:
+            head = fh.read(64)
+    except OSError as e:
+        raise InputError(f"cannot be read: {e.strerror or e}", path=p) from None
+    if size == 0:
+        raise InputError("is empty (0 bytes)", path=p)
+    if raw is not None:
+        spec = raw if isinstance(raw, RawSpec) else RawSpec.parse(raw)
+        frame = _read_dump(p, spec, size, limit)
+    elif cfa is not None:
+        spec_c = cfa if isinstance(cfa, CfaSpec) else CfaSpec.parse(cfa)
+        frame = _read_mosaic_image(p, spec_c, limit)
+    else:
+        kind = sniff(head)
+        if kind in ("jpeg", "png", "heif"):
+            from .images import read_display_image
+            frame = read_display_image(p, kind, limit)
+        elif kind == "tiff":
+            from .dng import read_dng_tags
+            tags = read_dng_tags(p)
+            if tags is not None:
+                frame = _read_libraw(p, limit, tags)
+            else:
+                try:
+                    frame = _read_libraw(p, limit, None)
+                except InputError:
+                    from .images import read_display_image
+                    frame = read_display_image(p, "tiff", limit)
+        else:
+            frame = _read_libraw(p, limit, None)
+    if profile is not None:
+        from ..colour.profile import CameraProfile
+        prof = CameraProfile.from_file(profile)
+        frame.meta.extra["profile"] = prof
+    return frame
+
+
+# ----------------------------------------------------------------------------- LibRaw
+
+def _libraw_orientation(flip: int) -> int:
+    return {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}.get(int(flip), 1)
+
+
+def _detect_saturation(mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray, white: float) -> np.ndarray:
+    """Per-colour clip level (normalised) found from a pile-up at each channel's maximum."""
+    sat = np.ones(3, dtype=np.float32)
+    h, w = mosaic.shape
+    for c in range(3):
+        ys, xs = np.nonzero(colors[:2, :2] == c)
+        if ys.size == 0:
+            continue
+        mx, cnt, n = 0, 0, 0
+        for y0, x0 in zip(ys, xs):
+            ch = mosaic[y0::2, x0::2]
+            m = int(ch.max()) if ch.size else 0
+            if m > mx:
+                mx = m
+        if mx <= 0:
+            continue
+        for y0, x0 in zip(ys, xs):
+            ch = mosaic[y0::2, x0::2]
+            cnt += int(np.count_nonzero(ch >= mx - max(2, 0.002 * mx)))
+            n += ch.size
+        bl = float(black[c]) if black.size > c else float(black[0])
+        if cnt >= max(16, 2e-5 * n) and mx < white:
+            sat[c] = float(np.clip((mx - bl) / max(white - bl, 1.0), 0.05, 1.0))
+    return sat
+
+
+def _read_libraw(path: str, limit: int, tags: Any) -> Frame:
+    import rawpy
+
+    rp = rawpy.RawPy()
+    try:
+        rp.open_file(path)
+    except rawpy.LibRawFileUnsupportedError:
+        rp.close()
+        hint = ""
+        if tags is not None:
+            hint = " (a DNG whose compression LibRaw cannot decode, e.g. GoPro VC-5 .gpr)"
+        raise InputError(f"unsupported format or codec{hint}; rawlux reads camera raws/DNG that LibRaw "
+                         f"decodes, JPEG, PNG, TIFF and HEIF", path=path) from None
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError, rawpy.LibRawError) as e:
+        rp.close()
+        raise InputError(f"corrupt or truncated raw file ({type(e).__name__}: {e})", path=path) from None
+    try:
+        s = rp.sizes
+        _check_size(path, int(s.raw_width), int(s.raw_height), limit, "raw image")
+        try:
+            rp.unpack()
+        except rawpy.LibRawError as e:
+            raise InputError(f"corrupt or truncated raw data ({type(e).__name__}: {e})", path=path) from None
+        except MemoryError:
+            raise InputError("raw data too large to decode", path=path) from None
+        return _frame_from_rawpy(path, rp, tags)
+    finally:
+        rp.close()
+
+
+def _frame_from_rawpy(path: str, rp: Any, tags: Any) -> Frame:
+    import rawpy
+
+    meta = Metadata(source=path)
+    s = rp.sizes
+    try:
+        raw_type = rp.raw_type
+    except rawpy.LibRawError as e:
+        raise InputError(f"corrupt raw data ({e})", path=path) from None
+    white = float(rp.white_level) if rp.white_level else 65535.0
+    blacks = np.asarray(rp.black_level_per_channel, dtype=np.float64)
+    desc = rp.color_desc.decode("ascii", "replace") if isinstance(rp.color_desc, bytes) else str(rp.color_desc)
+    meta.orientation = tags.orientation if tags is not None else _libraw_orientation(s.flip)
+
+    # colour
+    if tags is not None:
+        meta.color_matrix1, meta.color_matrix2 = tags.color_matrix1, tags.color_matrix2
+        meta.forward_matrix1, meta.forward_matrix2 = tags.forward_matrix1, tags.forward_matrix2
+        meta.camera_calibration1, meta.camera_calibration2 = tags.camera_calibration1, tags.camera_calibration2
+        meta.illuminant1, meta.illuminant2 = tags.illuminant1, tags.illuminant2
+        meta.analog_balance = tags.analog_balance
+        meta.baseline_exposure = tags.baseline_exposure
+        meta.noise_profile = tags.noise_profile
+        meta.opcodes = dict(tags.opcodes)
+        meta.xmp = tags.xmp
+        if tags.as_shot_neutral is not None and tags.as_shot_neutral.size >= 3:
+            n = tags.as_shot_neutral[:3]
+            if np.all(np.isfinite(n)) and np.all(n > 0):
+                meta.as_shot_neutral = n / n[1]
+        if meta.as_shot_neutral is None and tags.as_shot_white_xy is not None:
+            meta.white_xy = tags.as_shot_white_xy
+        from .metadata import normalise
+        meta.exif = normalise(tags.ifd0, tags.exif, tags.gps)
+    if meta.color_matrix1 is None:
+        m = np.asarray(rp.rgb_xyz_matrix, dtype=np.float64)[:3]
+        if np.all(np.isfinite(m)) and np.any(m):
+            meta.color_matrix1, meta.illuminant1 = m, 21  # LibRaw's matrices are for D65
+    if meta.as_shot_neutral is None and meta.white_xy is None:
+        wb = np.asarray(rp.camera_whitebalance, dtype=np.float64)[:3]
+        if np.all(np.isfinite(wb)) and np.all(wb > 0):
+            n = 1.0 / wb
+            meta.as_shot_neutral = n / n[1]
+    if not meta.exif:
+        meta.exif = _exif_from_tiff(path)
+    meta.make = meta.exif.get("Make", "") or (tags.ifd0.get("Make", "") if tags is not None else "")
+    meta.model = meta.exif.get("Model", "") or (tags.unique_model if tags is not None else "")
+
+    if raw_type == rawpy.RawType.Stack:     # linear raw (already demosaiced)
+        img = np.array(rp.raw_image_visible)
+        if img.ndim != 3 or img.shape[2] < 3:
+            raise InputError(f"unexpected linear raw layout {img.shape}", path=path)
+        meta.kind = "linear_raw"
+        meta.black_level = blacks[:3].astype(np.float32)
+        meta.white_level = white
+        meta.saturation = np.ones(3, dtype=np.float32)
+        return Frame(np.ascontiguousarray(img[:, :, :3]), State.RAW, meta)
+
+    pattern = rp.raw_pattern
+    colors_in = desc
+    bayer = pattern is not None and pattern.shape == (2, 2) and colors_in in ("RGBG", "RGGB") and rp.num_colors == 3
+    if not bayer:
+        # X-Trans, 4-colour and other sensors: LibRaw demosaics, rawlux takes over from camera RGB
+        return _libraw_demosaic(path, rp, meta, white, blacks)
+    cols = np.array([[0, 1, 2, 1][int(v)] for v in pattern.ravel()]).reshape(2, 2)
+    name = "".join("RGB"[c] for c in cols.ravel())
+    if name not in BAYER_PATTERNS:
+        return _libraw_demosaic(path, rp, meta, white, blacks)
+    if tags is not None and tags.cfa_pattern and tags.cfa_pattern != name and s.top_margin == 0 and s.left_margin == 0:
+        name = tags.cfa_pattern
+    mosaic = np.array(rp.raw_image_visible)
+    if mosaic.ndim != 2 or mosaic.size == 0:
+        raise InputError(f"unexpected raw layout {mosaic.shape}", path=path)
+    # black per CFA position
+    idx = np.asarray(pattern, dtype=np.int64)
+    black2 = np.array([[blacks[idx[y, x]] for x in range(2)] for y in range(2)], dtype=np.float32)
+    meta.kind = "raw"
+    meta.cfa_pattern = name
+    meta.black_level = black2
+    meta.white_level = white
+    if not (white > float(black2.max()) + 1):
+        raise InputError(f"white level {white:g} is not above black level {float(black2.max()):g}", path=path)
+    if tags is not None:
+        if tags.black_delta_h is not None and tags.black_delta_h.size == mosaic.shape[1]:
+            meta.extra["black_delta_h"] = (tags.black_delta_h - tags.black_delta_h.mean()).astype(np.float32)
+        if tags.black_delta_v is not None and tags.black_delta_v.size == mosaic.shape[0]:
+            meta.extra["black_delta_v"] = (tags.black_delta_v - tags.black_delta_v.mean()).astype(np.float32)
+        if tags.default_crop is not None:
+            x, y, w, h = tags.default_crop
+            if w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= mosaic.shape[1] + 0.5 and y + h <= mosaic.shape[0] + 0.5:
+                crop = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
+                if crop != (0, 0, mosaic.shape[1], mosaic.shape[0]):
+                    meta.default_crop = crop
+    cols3 = cols
+    meta.saturation = _detect_saturation(mosaic, cols3, np.array([black2[cols3 == c].mean() if np.any(cols3 == c) else 0 for c in range(3)]), white)
+    return Frame(mosaic, State.RAW, meta)
+
+
+def _libraw_demosaic(path: str, rp: Any, meta: Metadata, white: float, blacks: np.ndarray) -> Frame:
+    """Non-Bayer sensors: LibRaw's own demosaic to linear camera RGB (no WB, no colour, no gamma)."""
+    import rawpy
+
+    try:
+        rgb = rp.postprocess(output_color=rawpy.ColorSpace.raw, gamma=(1, 1), no_auto_bright=True,
+                             use_camera_wb=False, use_auto_wb=False, user_wb=[1.0, 1.0, 1.0, 1.0],
+                             output_bps=16, user_flip=0, highlight_mode=rawpy.HighlightMode.Ignore)
+    except rawpy.LibRawError as e:
+        raise InputError(f"LibRaw could not demosaic this sensor ({e})", path=path) from None
+    meta.kind = "raw"
+    meta.cfa_pattern = None
+    meta.extra["libraw_demosaic"] = True
+    meta.black_level = np.zeros(3, dtype=np.float32)
+    meta.white_level = 65535.0
+    meta.saturation = np.ones(3, dtype=np.float32)
+    return Frame(rgb, State.RAW, meta)
+
+
+def _exif_from_tiff(path: str) -> dict[str, Any]:
+    """Normalised EXIF of a TIFF-based raw (NEF, CR2, ARW, ...); empty for other containers."""
+    try:
+        with open(path, "rb") as fh:
+            if sniff(fh.read(8)) != "tiff":
+                return {}
+        import tifffile
+
+        from .metadata import normalise
+        with tifffile.TiffFile(path) as tif:
+            p0 = tif.pages[0]
+            ifd0 = {t.name: t.value for t in p0.tags.values() if isinstance(t.value, (str, int, float, tuple))}
+            exif = p0.tags[34665].value if 34665 in p0.tags and isinstance(p0.tags[34665].value, dict) else {}
+            gps = p0.tags[34853].value if 34853 in p0.tags and isinstance(p0.tags[34853].value, dict) else {}
+            return normalise(ifd0, exif, gps)
+    except Exception:  # noqa: BLE001 - metadata is optional; the pixels decide success
+        return {}
+
+
+# ----------------------------------------------------------------------------- dumps, mosaics
+
+def _read_dump(path: str, spec: RawSpec, size: int, limit: int) -> Frame:
+    _check_size(path, spec.width, spec.height, limit, "sensor dump")
+    bps = 1 if spec.bits <= 8 else 2
+    expected = spec.width * spec.height * bps
+    if size != expected:
+        raise InputError(f"file is {size} bytes but {spec.width}x{spec.height} at {spec.bits} bits "
+                         f"({bps} byte{'s' if bps > 1 else ''}/sample) needs {expected}", path=path)
+    dtype = np.uint8 if bps == 1 else np.dtype("<u2" if spec.endian == "le" else ">u2")
+    data = np.fromfile(path, dtype=dtype, count=spec.width * spec.height).reshape(spec.height, spec.width)
+    data = data.astype(np.uint16)
+    white = float(2 ** spec.bits - 1)
+    if int(data.max()) > white:
+        raise InputError(f"values up to {int(data.max())} do not fit {spec.bits} bits "
+                         f"(wrong bit depth or endianness?)", path=path)
+    return _mosaic_frame(path, data, spec.pattern, spec.black, white)
+
+
+def _read_mosaic_image(path: str, spec: CfaSpec, limit: int) -> Frame:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            _check_size(path, im.width, im.height, limit, "mosaic image")
+            if im.mode not in ("I;16", "I;16B", "I;16L", "I", "L", "I;16N"):
+                raise InputError(f"--cfa needs a single-channel (greyscale) image, not mode {im.mode}", path=path)
+            data = np.array(im)
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Pillow raises many types for bad files
+        raise InputError(f"cannot decode as an image ({type(e).__name__}: {e})", path=path) from None
+    data = data.astype(np.uint16)
+    if spec.white is not None:
+        white = spec.white
+    else:
+        mx = int(data.max())
+        white = float(2 ** max(8, int(np.ceil(np.log2(mx + 1)))) - 1) if mx > 0 else 255.0
+    black = spec.black or 0.0
+    if white <= black:
+        raise InputError(f"white level {white:g} is not above black level {black:g}", path=path)
+    return _mosaic_frame(path, data, spec.pattern, black, white)
+
+
+def _mosaic_frame(path: str, data: np.ndarray, pattern: str, black: float, white: float) -> Frame:
+    meta = Metadata(source=path, kind="raw", cfa_pattern=pattern)
+    meta.black_level = np.full((2, 2), black, dtype=np.float32)
+    meta.white_level = white
+    cols = np.array(BAYER_PATTERNS[pattern]).reshape(2, 2)
+    meta.saturation = _detect_saturation(data, cols, np.full(3, black), white)
+    return Frame(np.ascontiguousarray(data), State.RAW, meta)

@@ -1,0 +1,43 @@
+"""Demosaicing: Bayer mosaic → RGB.
+
+``demosaic(cfa, pattern, method=None)`` takes an H×W float32 mosaic (black-subtracted, normalised,
+white-balanced: the stage feeds white-balanced data, which is what colour-difference methods want)
+and returns H×W×3 float32. Methods are registered by name in ``DEMOSAIC_METHODS``, one module each.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+import numpy as np
+
+from ...errors import ParameterError
+from ...frame import BAYER_PATTERNS
+
+#: name → "module:function" (imported on first use)
+DEMOSAIC_METHODS: dict[str, str] = {
+    "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
+}
+DEFAULT_METHOD = "bilinear"
+
+
+def get_method(name: str) -> Callable[[np.ndarray, str], np.ndarray]:
+    if name not in DEMOSAIC_METHODS:
+        raise ParameterError(f"unknown demosaic method {name!r} (valid: {', '.join(DEMOSAIC_METHODS)})")
+    mod, fn = DEMOSAIC_METHODS[name].split(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def demosaic(cfa: np.ndarray, pattern: str, method: str | None = None) -> np.ndarray:
+    """Demosaic a Bayer mosaic. ``method=None`` picks the best default."""
+    pattern = str(pattern).upper()
+    if pattern not in BAYER_PATTERNS:
+        raise ParameterError(f"unknown CFA pattern {pattern!r} (valid: {', '.join(BAYER_PATTERNS)})")
+    a = np.asarray(cfa)
+    if a.ndim != 2:
+        raise ParameterError(f"demosaic needs an H×W mosaic, not shape {a.shape}")
+    if a.shape[0] < 2 or a.shape[1] < 2:
+        raise ParameterError(f"demosaic needs at least a 2×2 mosaic, not {a.shape[0]}×{a.shape[1]}")
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    fn = get_method(method or DEFAULT_METHOD)
+    return fn(a, pattern)

@@ -1,0 +1,115 @@
+"""Looks: TOML files that set stage params. Built-in looks are in ``builtin/`` as the same TOML users write.
+
+A look file::
+
+    schema_version = 1
+    name = "mine"
+    description = "one line shown by `rawlux looks`"
+    inherits = "natural"          # optional: start from another look, then override
+
+    [tone]
+    contrast = 1.2
+
+Every table names a stage of the pipeline (see ``rawlux.pipeline.order``), every key a field of
+that stage's params; both are validated (unknown keys are errors).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import LookError
+
+SCHEMA_VERSION = 1
+_META_KEYS = {"schema_version", "name", "description", "inherits", "tags"}
+
+
+@dataclass
+class LookFile:
+    """A look as read from TOML: its metadata and, per stage, the values it sets."""
+
+    name: str
+    description: str = ""
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def _builtin_dir():
+    return resources.files(__package__) / "builtin"
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise LookError(f"{where}: invalid TOML: {e}") from None
+    ver = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1 or ver > SCHEMA_VERSION:
+        raise LookError(f"{where}: schema_version={ver!r} is not supported (this rawlux reads 1..{SCHEMA_VERSION})")
+    return data
+
+
+def _merge_tables(base: dict[str, dict[str, Any]], top: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out = {k: dict(v) for k, v in base.items()}
+    for k, v in top.items():
+        out.setdefault(k, {}).update(v)
+    return out
+
+
+def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
+    """A built-in look by name, or a look TOML file by path (``inherits`` resolved)."""
+    spec_s = str(spec)
+    is_path = spec_s.endswith(".toml") or "/" in spec_s or "\\" in spec_s
+    if is_path:
+        p = Path(spec_s)
+        if not p.is_file():
+            raise LookError(f"look file {spec_s} does not exist")
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise LookError(f"look file {spec_s} cannot be read: {e}") from None
+        where, path = spec_s, str(p)
+    else:
+        names = builtin_names()
+        if spec_s not in names:
+            raise LookError(f"unknown look {spec_s!r} (built-in looks: {', '.join(names)}; or give a .toml file)")
+        text = (_builtin_dir() / f"{spec_s}.toml").read_text(encoding="utf-8")
+        where, path = f"look {spec_s}", None
+    if where in _seen:
+        raise LookError(f"{where}: inherits from itself ({' → '.join(_seen + (where,))})")
+    data = _parse(text, where)
+    tables: dict[str, dict[str, Any]] = {}
+    for k, v in data.items():
+        if k in _META_KEYS:
+            continue
+        if not isinstance(v, dict):
+            raise LookError(f"{where}: top-level key {k!r} must be a [table] naming a stage, "
+                            f"or one of {', '.join(sorted(_META_KEYS))}")
+        tables[k] = dict(v)
+    parent = data.get("inherits")
+    if parent is not None:
+        if not isinstance(parent, str) or not parent:
+            raise LookError(f"{where}: inherits must be a look name or file, not {parent!r}")
+        if path is not None and (parent.endswith(".toml") or "/" in parent):
+            parent = str((Path(path).parent / parent))
+        base = load_look(parent, _seen + (where,))
+        tables = _merge_tables(base.tables, tables)
+    name = data.get("name", Path(spec_s).stem if is_path else spec_s)
+    desc = data.get("description", "")
+    if not isinstance(name, str) or not isinstance(desc, str):
+        raise LookError(f"{where}: name and description must be strings")
+    tags = data.get("tags", ())
+    return LookFile(name=name, description=desc, tables=tables, path=path,
+                    tags=tuple(tags) if isinstance(tags, list) else ())
+
+
+def list_looks() -> list[LookFile]:
+    return [load_look(n) for n in builtin_names()]

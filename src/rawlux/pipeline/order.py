@@ -1,0 +1,69 @@
+"""The order of the stages: one table, each position with its reason.
+
+Looks and recipes set stage params; they never reorder stages. ``RULES`` are checked by a test:
+each pair (a, b) says a must come before b.
+"""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stage import Stage
+
+#: (stage name, "module:Class", why it sits here)
+ORDER: list[tuple[str, str, str]] = [
+    ("levels", "rawlux.isp.levels:Levels",
+     "linearise, subtract black, scale by white: every later stage assumes 0 = black, 1 = clip"),
+    ("whitebalance", "rawlux.isp.whitebalance:WhiteBalance",
+     "per-channel gains on linear sensor data, before anything that mixes channels"),
+    ("highlights", "rawlux.isp.highlights:Highlights",
+     "needs white-balanced data and the per-channel clip levels; must precede demosaic so "
+     "clipped channels do not leak false colour into neighbours"),
+    ("demosaic", "rawlux.isp.demosaic.stage:Demosaic",
+     "mosaic → camera RGB, on clean, balanced, clip-repaired data"),
+    ("colour", "rawlux.isp.colour:Colour",
+     "camera RGB → linear Rec.2020 D65 by the camera profile; needs full RGB per pixel"),
+    ("exposure", "rawlux.isp.exposure:Exposure",
+     "scene-linear gain (baseline + auto + user) on colourimetric data"),
+    ("tone", "rawlux.isp.tone:Tone",
+     "scene-referred → display-referred (filmic curve with highlight roll-off); "
+     "skipped for inputs that are already display-referred"),
+    ("output", "rawlux.isp.output:Output",
+     "gamut map and encode for the output space: last, after every look stage"),
+]
+
+#: (a, b): stage a must run before stage b
+RULES: list[tuple[str, str]] = [
+    ("levels", "whitebalance"),
+    ("whitebalance", "highlights"),
+    ("highlights", "demosaic"),
+    ("demosaic", "colour"),
+    ("colour", "exposure"),
+    ("exposure", "tone"),
+    ("tone", "output"),
+]
+
+
+def stage_names() -> list[str]:
+    return [n for n, _, _ in ORDER]
+
+
+@lru_cache(maxsize=None)
+def get_stage(name: str) -> "Stage":
+    """The stage object for ``name`` (imported on first use, to keep start-up light)."""
+    for n, target, _ in ORDER:
+        if n == name:
+            mod, cls = target.split(":")
+            return getattr(importlib.import_module(mod), cls)()
+    from ..errors import ParameterError
+    raise ParameterError(f"unknown stage {name!r} (valid: {', '.join(stage_names())})")
+
+
+def check_rules() -> None:
+    """Raise AssertionError if ORDER breaks a rule (used by the tests)."""
+    pos = {n: i for i, n in enumerate(stage_names())}
+    for a, b in RULES:
+        assert a in pos and b in pos, f"rule names an unknown stage: {a}, {b}"
+        assert pos[a] < pos[b], f"{a} must run before {b}"
