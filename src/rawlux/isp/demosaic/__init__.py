@@ -17,8 +17,9 @@ from ...frame import BAYER_PATTERNS
 #: name → "module:function" (imported on first use)
 DEMOSAIC_METHODS: dict[str, str] = {
     "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
+    "rcd": "rawlux.isp.demosaic.rcd:rcd",
 }
-DEFAULT_METHOD = "bilinear"
+DEFAULT_METHOD = "rcd"
 
 
 def get_method(name: str) -> Callable[[np.ndarray, str], np.ndarray]:
