@@ -199,29 +199,42 @@ def _libraw_orientation(flip: int) -> int:
     return {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}.get(int(flip), 1)
 
 
+def _clip_level(ch: np.ndarray, white: float) -> float | None:
+    """The DN where a channel's values pile up at its top (its real clip level), or None.
+
+    Sensors often saturate below the file's white level and not at one exact value (pixel-to-pixel gain
+    differences spread the pile-up over ~1% of the range); the lower edge of that pile-up is returned."""
+    sub = ch[::2].ravel()
+    if sub.size < 64:
+        return None
+    shift = max(0, int(np.ceil(np.log2(max(white, 1.0) + 1))) - 11)   # ~2048 bins over the range
+    counts = np.bincount((sub >> shift) if sub.dtype.kind == "u" else (sub.astype(np.int64) >> shift))
+    nb = counts.size
+    lo = int(0.6 * nb)
+    if nb - lo < 8:
+        return None
+    top = counts[lo:]
+    k = int(np.argmax(top))
+    peak = int(top[k])
+    base = float(np.median(counts[int(0.4 * nb):lo])) if lo > int(0.4 * nb) else 0.0
+    if peak < max(50, 2e-4 * sub.size) or peak < 8 * max(base, 1.0):
+        return None
+    i = lo + k
+    while i > lo and counts[i - 1] >= 0.1 * peak:
+        i -= 1
+    return float(i << shift)
+
+
 def _detect_saturation(mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray, white: float) -> np.ndarray:
-    """Per-colour clip level (normalised) found from a pile-up at each channel's maximum."""
+    """Per-colour clip level (normalised to the white level) found from the data."""
     sat = np.ones(3, dtype=np.float32)
-    h, w = mosaic.shape
     for c in range(3):
         ys, xs = np.nonzero(colors[:2, :2] == c)
-        if ys.size == 0:
+        levels = [lv for y0, x0 in zip(ys, xs) if (lv := _clip_level(mosaic[y0::2, x0::2], white)) is not None]
+        if not levels:
             continue
-        mx, cnt, n = 0, 0, 0
-        for y0, x0 in zip(ys, xs):
-            ch = mosaic[y0::2, x0::2]
-            m = int(ch.max()) if ch.size else 0
-            if m > mx:
-                mx = m
-        if mx <= 0:
-            continue
-        for y0, x0 in zip(ys, xs):
-            ch = mosaic[y0::2, x0::2]
-            cnt += int(np.count_nonzero(ch >= mx - max(2, 0.002 * mx)))
-            n += ch.size
         bl = float(black[c]) if black.size > c else float(black[0])
-        if cnt >= max(16, 2e-5 * n) and mx < white:
-            sat[c] = float(np.clip((mx - bl) / max(white - bl, 1.0), 0.05, 1.0))
+        sat[c] = float(np.clip((min(levels) - bl) / max(white - bl, 1.0), 0.05, 1.0))
     return sat
 
 

@@ -1,0 +1,223 @@
+"""Write frames: JPEG, PNG 8/16, TIFF 8/16/32-float, HEIF; ICC embedded, EXIF kept (orientation 1), XMP with
+the rawlux version and the recipe. Always written to a temporary file in the target folder, then renamed."""
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import OutputError, ParameterError
+from ..frame import Frame, State
+
+FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
+           ".heic": "heif", ".heif": "heif"}
+EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic"}
+
+
+def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    if fmt:
+        f = fmt.lower().replace("jpg", "jpeg").replace("tif", "tiff").replace("tiffff", "tiff")
+        if f == "heic":
+            f = "heif"
+        if f not in EXTENSIONS:
+            raise ParameterError(f"unknown output format {fmt!r} (valid: jpeg, png, tiff, heif)")
+        return f
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        raise ParameterError(f"cannot tell the output format from {str(path)!r}: use .jpg, .png, .tif or .heic, or --format")
+    return FORMATS[ext]
+
+
+def xmp_packet(recipe_toml: str | None, extra: dict[str, str] | None = None) -> bytes:
+    from .. import __version__
+
+    def esc(s: str) -> str:
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    fields = [f'<rawlux:Version>{esc(__version__)}</rawlux:Version>',
+              '<xmp:CreatorTool>rawlux ' + esc(__version__) + '</xmp:CreatorTool>']
+    if recipe_toml:
+        fields.append(f"<rawlux:Recipe>{esc(recipe_toml)}</rawlux:Recipe>")
+    for k, v in (extra or {}).items():
+        fields.append(f"<rawlux:{k}>{esc(v)}</rawlux:{k}>")
+    body = "\n    ".join(fields)
+    return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            f'<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            f'  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+            f'xmlns:rawlux="https://rawlux.invalid/ns/1.0/">\n    {body}\n  </rdf:Description>\n </rdf:RDF>\n'
+            f'</x:xmpmeta>\n<?xpacket end="w"?>').encode("utf-8")
+
+
+def _quantise(px: np.ndarray, bits: int) -> np.ndarray:
+    if bits == 8:
+        return np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(px * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _png_insert(png: bytes, chunks: list[bytes]) -> bytes:
+    # after the IHDR chunk (8-byte signature + 25-byte IHDR)
+    ihdr_end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4
+    return png[:ihdr_end] + b"".join(chunks) + png[ihdr_end:]
+
+
+def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = None, bits: int = 8,
+         quality: int = 92, overwrite: bool = True, recipe: Any = None, exif: bool = True) -> Path:
+    """Write ``frame`` to ``path`` atomically and return the path.
+
+    A DISPLAY frame is quantised to ``bits`` (8 or 16); a SCENE_LINEAR frame with ``bits=32`` and TIFF gives a
+    linear float TIFF (any other combination is encoded by the output stage first).
+    """
+    out = Path(path)
+    fmt = format_for(out, format)
+    if bits not in (8, 16, 32):
+        raise ParameterError(f"--bits {bits}: must be 8, 16 or 32 (32 = linear float TIFF)")
+    if bits == 16 and fmt == "jpeg":
+        raise ParameterError("JPEG is 8-bit only: use --bits 8, or PNG/TIFF for 16 bits")
+    if bits == 32 and fmt != "tiff":
+        raise ParameterError("--bits 32 (linear float) needs TIFF output")
+    if not 1 <= int(quality) <= 100:
+        raise ParameterError(f"--quality {quality}: must be between 1 and 100")
+    src = frame.meta.source
+    if src and os.path.exists(src) and out.exists() and os.path.samefile(src, out):
+        raise OutputError(f"refusing to overwrite the input {src}", path=out)
+    if out.exists() and not overwrite:
+        raise OutputError("exists (use --overwrite to replace it)", path=out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"folder {folder} does not exist", path=out)
+
+    if bits == 32:
+        if frame.state not in (State.SCENE_LINEAR, State.DISPLAY):
+            raise ParameterError("a float TIFF needs a developed frame")
+        px = frame.pixels
+    else:
+        if frame.state is not State.DISPLAY:
+            raise ParameterError(f"save needs a developed (DISPLAY) frame, not {frame.state.name}: call rawlux.develop first")
+        px = _quantise(frame.pixels, bits)
+    icc = frame.meta.icc
+    if bits == 32:
+        from .icc import icc_profile
+        icc = icc_profile(frame.meta.output_space or "rec2020", linear=True) if frame.state is State.DISPLAY else icc_profile("rec2020", linear=True)
+    h, w = px.shape[:2]
+    from .. import __version__
+    from .metadata import to_exif_bytes
+    exif_bytes = to_exif_bytes(frame.meta.exif, width=w, height=h, software=f"rawlux {__version__}") if exif else None
+    recipe_toml = recipe.to_toml() if recipe is not None and hasattr(recipe, "to_toml") else (recipe if isinstance(recipe, str) else None)
+    xmp = xmp_packet(recipe_toml)
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=str(folder))
+    os.close(fd)
+    try:
+        _write(fmt, px, tmp, bits=bits, quality=int(quality), icc=icc, exif=exif_bytes, xmp=xmp, meta=frame.meta)
+        os.replace(tmp, out)
+    except OSError as e:
+        _unlink(tmp)
+        raise OutputError(f"cannot write: {e.strerror or e}", path=out) from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return out
+
+
+def _unlink(p: str) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass
+
+
+def _write(fmt: str, px: np.ndarray, tmp: str, *, bits: int, quality: int, icc: bytes | None,
+           exif: bytes | None, xmp: bytes, meta: Any) -> None:
+    if fmt == "jpeg":
+        from PIL import Image
+        im = Image.fromarray(px, "RGB")
+        kw: dict[str, Any] = dict(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
+        if icc:
+            kw["icc_profile"] = icc
+        if exif:
+            kw["exif"] = exif
+        kw["xmp"] = xmp
+        im.save(tmp, "JPEG", **kw)
+    elif fmt == "png":
+        import cv2
+        ok, buf = cv2.imencode(".png", np.ascontiguousarray(px[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+        if not ok:
+            raise OutputError("PNG encoding failed", path=tmp)
+        chunks = []
+        if icc:
+            chunks.append(_png_chunk(b"iCCP", b"ICC\0\0" + zlib.compress(icc)))
+        if exif:
+            chunks.append(_png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
+        chunks.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + xmp))
+        with open(tmp, "wb") as fh:
+            fh.write(_png_insert(buf.tobytes(), chunks))
+    elif fmt == "tiff":
+        import tifffile
+        extratags = [(700, 1, len(xmp), xmp, True)]
+        tifffile.imwrite(tmp, px, photometric="rgb", compression=None if bits == 32 else "zlib",
+                         iccprofile=icc, extratags=extratags, metadata=None, software=False)
+        if exif:
+            _exiv2_exif(tmp, meta.exif, px.shape[1], px.shape[0])
+    elif fmt == "heif":
+        import pillow_heif
+        if bits == 16:
+            hf = pillow_heif.from_bytes(mode="RGB;16", size=(px.shape[1], px.shape[0]), data=(px.astype(np.uint16) >> 6 << 6).tobytes())
+        else:
+            hf = pillow_heif.from_bytes(mode="RGB", size=(px.shape[1], px.shape[0]), data=px.tobytes())
+        kw = dict(quality=quality, xmp=xmp)
+        if icc:
+            kw["icc_profile"] = icc
+        if exif:
+            kw["exif"] = exif
+        hf.save(tmp, format="HEIF", **kw)
+    else:  # pragma: no cover - format_for validated it
+        raise ParameterError(f"unknown format {fmt}")
+
+
+def _exiv2_exif(path: str, ex: dict[str, Any], width: int, height: int) -> None:
+    """EXIF for TIFF via exiv2 (tifffile cannot write EXIF sub-IFDs)."""
+    import pyexiv2
+    from fractions import Fraction
+
+    from .. import __version__
+
+    def rat(v: float, lim: int = 10000) -> str:
+        f = Fraction(float(v)).limit_denominator(lim)
+        return f"{f.numerator}/{f.denominator}"
+    d: dict[str, str] = {"Exif.Image.Orientation": "1", "Exif.Image.Software": f"rawlux {__version__}"}
+    for k, key in (("Make", "Exif.Image.Make"), ("Model", "Exif.Image.Model"), ("LensModel", "Exif.Photo.LensModel"),
+                   ("LensMake", "Exif.Photo.LensMake"), ("DateTimeOriginal", "Exif.Photo.DateTimeOriginal"),
+                   ("Artist", "Exif.Image.Artist"), ("Copyright", "Exif.Image.Copyright")):
+        if ex.get(k):
+            d[key] = str(ex[k])
+    if ex.get("ExposureTime"):
+        t = float(ex["ExposureTime"])
+        d["Exif.Photo.ExposureTime"] = f"1/{round(1 / t)}" if t < 1 and abs(1 / round(1 / t) - t) / t < 0.01 else rat(t)
+    if ex.get("FNumber"):
+        d["Exif.Photo.FNumber"] = rat(ex["FNumber"], 100)
+    if ex.get("FocalLength"):
+        d["Exif.Photo.FocalLength"] = rat(ex["FocalLength"], 100)
+    if ex.get("FocalLengthIn35mmFormat"):
+        d["Exif.Photo.FocalLengthIn35mmFilm"] = str(int(round(float(ex["FocalLengthIn35mmFormat"]))))
+    if ex.get("ISO"):
+        d["Exif.Photo.ISOSpeedRatings"] = str(int(ex["ISO"]))
+    if ex.get("GPSLatitude") is not None and ex.get("GPSLongitude") is not None:
+        def dms(v: float) -> str:
+            v = abs(v)
+            deg = int(v)
+            mi = int((v - deg) * 60)
+            s = (v - deg - mi / 60) * 3600
+            return f"{deg}/1 {mi}/1 {rat(s)}"
+        lat, lon = float(ex["GPSLatitude"]), float(ex["GPSLongitude"])
+        d.update({"Exif.GPSInfo.GPSLatitudeRef": "S" if lat < 0 else "N", "Exif.GPSInfo.GPSLatitude": dms(lat),
+                  "Exif.GPSInfo.GPSLongitudeRef": "W" if lon < 0 else "E", "Exif.GPSInfo.GPSLongitude": dms(lon)})
+    with pyexiv2.Image(path) as im:
+        im.modify_exif(d)

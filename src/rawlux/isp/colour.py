@@ -1,0 +1,58 @@
+"""Camera RGB → linear Rec.2020 D65 (the working space) through the camera profile.
+
+The matrix is the DNG one for the scene white chosen by the white-balance stage (``meta.white_xy``): the two
+calibration matrices are blended by inverse CCT, ForwardMatrix used when present, else ColorMatrix inverted and
+adapted (Bradford) to D50, then D50 → D65 and XYZ → Rec.2020.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import spaces
+from ..frame import Frame, State
+from ..pipeline.stage import Params, Stage, param
+from .whitebalance import profile_for
+
+
+@dataclass(frozen=True)
+class ColourParams(Params):
+    saturation: float = param(1.0, min=0.0, max=2.0, doc="scale chroma in the working space (1 = colourimetric)")
+
+
+def camera_matrix(frame: Frame) -> np.ndarray:
+    """The 3×3 matrix this frame's white-balanced camera RGB needs to reach the working space."""
+    m = frame.meta
+    prof = profile_for(frame)
+    neutral = np.asarray(m.extra.get("neutral", m.as_shot_neutral if m.as_shot_neutral is not None else np.ones(3)), np.float64)
+    xy = m.white_xy or prof.neutral_to_xy(neutral)
+    mat = prof.camera_to_working(xy, neutral)
+    if m.wb_multipliers is not None:
+        k = float(np.mean(np.asarray(m.wb_multipliers, np.float64) * neutral))  # data = cam/neutral · k
+        mat = mat / k
+    return mat
+
+
+class Colour(Stage):
+    name = "colour"
+    Params = ColourParams
+    takes = frozenset({State.CAMERA_RGB})
+    gives = State.SCENE_LINEAR
+    doc = "camera RGB → linear Rec.2020"
+
+    def applies(self, frame: Frame, p: Params) -> bool:
+        return frame.state in self.takes
+
+    def run(self, frame: Frame, p: ColourParams) -> Frame:
+        import cv2
+
+        mat = camera_matrix(frame)
+        if p.saturation != 1.0:
+            lum = spaces.rgb_to_xyz(spaces.WORKING)[1]
+            sat = p.saturation * np.eye(3) + (1 - p.saturation) * np.outer(np.ones(3), lum)
+            mat = sat @ mat
+        out = cv2.transform(frame.pixels, mat.astype(np.float32))
+        f = frame.with_pixels(out, State.SCENE_LINEAR)
+        f.meta.extra["camera_matrix"] = mat
+        return f

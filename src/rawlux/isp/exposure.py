@@ -1,0 +1,62 @@
+"""Exposure: the DNG BaselineExposure, an automatic exposure a user can turn off, and a user offset (EV)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import spaces
+from ..frame import Frame, State
+from ..pipeline.stage import Params, Stage, param
+
+
+@dataclass(frozen=True)
+class ExposureParams(Params):
+    ev: float = param(0.0, min=-10.0, max=10.0, doc="exposure compensation in stops")
+    auto: bool = param(True, doc="automatic exposure: bring the scene's average to middle grey (raw inputs)")
+    baseline: bool = param(True, doc="apply the file's BaselineExposure")
+    target: float = param(0.18, min=0.02, max=0.5, doc="scene-linear level the auto exposure aims the average at")
+    auto_limit: float = param(3.0, min=0.0, max=8.0, doc="largest automatic correction, in stops either way")
+
+
+def auto_ev(img: np.ndarray, target: float, limit: float, gain: float = 1.0) -> float:
+    """Stops that bring the log-average luminance to ``target``, kept so that the brightest 0.5% stay within
+    ~3 stops above white (the tone curve rolls them off)."""
+    step = max(1, int(math.sqrt(img.shape[0] * img.shape[1] / 250_000)))
+    small = img[::step, ::step].reshape(-1, 3)
+    lum = small @ (spaces.rgb_to_xyz(spaces.WORKING)[1] * gain).astype(np.float32)
+    lum = lum[np.isfinite(lum)]
+    if lum.size == 0 or float(lum.max(initial=0.0)) <= 0:
+        return 0.0
+    lum = np.maximum(lum, 1e-6)
+    key = float(np.exp(np.mean(np.log(np.clip(lum, 1e-4, None)))))
+    ev = math.log2(target / key)
+    # weigh toward the median so that large dark areas do not blow the highlights
+    med = float(np.median(lum))
+    ev = 0.5 * ev + 0.5 * math.log2(target / max(med, 1e-4))
+    hi = float(np.percentile(lum, 99.5))
+    if hi > 0:
+        ev = min(ev, math.log2(8.0 / hi))
+    return float(np.clip(ev, -limit, limit))
+
+
+class Exposure(Stage):
+    name = "exposure"
+    Params = ExposureParams
+    takes = frozenset({State.SCENE_LINEAR})
+    doc = "scene-linear gain"
+
+    def run(self, frame: Frame, p: ExposureParams) -> Frame:
+        m = frame.meta
+        ev = p.ev
+        if m.kind != "image":
+            if p.baseline:
+                ev += float(m.baseline_exposure)
+            if p.auto:
+                ev = auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** ev) + ev
+        if ev == 0.0:
+            return frame
+        out = frame.with_pixels(frame.pixels * np.float32(2.0 ** ev))
+        out.meta.extra["exposure_ev"] = ev
+        return out

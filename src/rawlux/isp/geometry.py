@@ -1,0 +1,59 @@
+"""Geometry: the DNG default crop and the EXIF orientation, so later stages work in display coordinates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..frame import Frame, State
+from ..pipeline.stage import Params, Stage, param
+
+
+def apply_orientation(px: np.ndarray, o: int) -> np.ndarray:
+    """Rotate/mirror ``px`` (H×W[×C]) so that EXIF orientation ``o`` becomes 1."""
+    if o == 2:
+        px = px[:, ::-1]
+    elif o == 3:
+        px = px[::-1, ::-1]
+    elif o == 4:
+        px = px[::-1, :]
+    elif o == 5:
+        px = np.swapaxes(px, 0, 1)
+    elif o == 6:
+        px = np.rot90(px, -1)
+    elif o == 7:
+        px = np.swapaxes(px, 0, 1)[::-1, ::-1]
+    elif o == 8:
+        px = np.rot90(px, 1)
+    return np.ascontiguousarray(px)
+
+
+@dataclass(frozen=True)
+class GeometryParams(Params):
+    orient: bool = param(True, doc="apply the EXIF orientation to the pixels (then orientation = 1)")
+    default_crop: bool = param(True, doc="apply the DNG DefaultCrop")
+
+
+class Geometry(Stage):
+    name = "geometry"
+    Params = GeometryParams
+    takes = frozenset({State.CAMERA_RGB})
+    doc = "default crop, then orientation"
+
+    def run(self, frame: Frame, p: GeometryParams) -> Frame:
+        px = frame.pixels
+        m = frame.meta
+        if p.default_crop and m.default_crop is not None:
+            x, y, w, h = m.default_crop
+            px = px[y:y + h, x:x + w]
+        o = m.orientation if p.orient else 1
+        if o != 1:
+            px = apply_orientation(px, o)
+        if px is frame.pixels:
+            return frame
+        out = frame.with_pixels(np.ascontiguousarray(px))
+        if p.default_crop:
+            out.meta.default_crop = None
+        if o != 1:
+            out.meta.orientation = 1
+        return out

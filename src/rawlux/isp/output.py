@@ -1,0 +1,40 @@
+"""Output transform: working space → the output space, hue-keeping gamut compression, transfer function."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import spaces
+from ..frame import Frame, State
+from ..pipeline.stage import Params, Stage, param
+
+
+@dataclass(frozen=True)
+class OutputParams(Params):
+    space: str = param("srgb", choices=spaces.OUTPUT_SPACES, doc="output colour space (ICC embedded)")
+    gamut: str = param("compress", choices=("compress", "clip"), doc="out-of-gamut colour: compress (keeps hue) or clip")
+
+
+class Output(Stage):
+    name = "output"
+    Params = OutputParams
+    takes = frozenset({State.SCENE_LINEAR})
+    gives = State.DISPLAY
+    doc = "encode for the output space"
+
+    def applies(self, frame: Frame, p: Params) -> bool:
+        return frame.state in self.takes
+
+    def run(self, frame: Frame, p: OutputParams) -> Frame:
+        from ._kernels import output_encode
+
+        m = spaces.rgb_to_rgb(spaces.WORKING, p.space).astype(np.float32)
+        lut = spaces.encode_lut(spaces.transfer_of(p.space), 16384)
+        out = np.empty_like(frame.pixels)
+        output_encode(frame.pixels, m, lut, p.gamut == "compress", out)
+        f = frame.with_pixels(out, State.DISPLAY)
+        f.meta.output_space = p.space
+        from ..io.icc import icc_profile
+        f.meta.icc = icc_profile(p.space)
+        return f

@@ -1,0 +1,61 @@
+"""Tone: scene-referred → display-referred with a filmic curve (log-logistic sigmoid with highlight roll-off).
+
+y = peak · x^c / (x^c + s^c), with s chosen so that scene middle grey (0.18) lands on display middle grey
+(``grey_out``) and c set by ``contrast``. Each channel goes through the curve, then the hue each pixel had is
+restored (``hue_preservation``), so bright colours roll off toward white without turning yellow or cyan.
+Display-referred inputs (JPEG, PNG, ...) skip this stage: they are already rendered.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..frame import Frame, State
+from ..pipeline.stage import Params, Stage, param
+
+TONE_METHODS = ("filmic", "none")
+
+
+@dataclass(frozen=True)
+class ToneParams(Params):
+    method: str = param("filmic", choices=TONE_METHODS, doc="filmic sigmoid, or none (colourimetric)")
+    contrast: float = param(1.0, min=0.5, max=2.0, doc="slope of the curve around middle grey (1 = natural)")
+    grey_out: float = param(0.18, min=0.05, max=0.4, doc="display-linear value of scene middle grey")
+    peak: float = param(1.0, min=0.8, max=1.2, doc="display value the curve approaches at infinite light")
+    hue_preservation: float = param(0.7, min=0.0, max=1.0, doc="0 = per-channel curve, 1 = keep each pixel's hue")
+
+    def curve_params(self) -> tuple[float, float]:
+        c = 1.45 * self.contrast
+        g_in = 0.18
+        s_c = (g_in ** c) * (self.peak / self.grey_out - 1.0)
+        return c, s_c
+
+
+def curve(x: np.ndarray, p: ToneParams) -> np.ndarray:
+    """The curve itself on an array (for plots, LUT baking and tests)."""
+    c, s_c = p.curve_params()
+    xc = np.power(np.maximum(x, 0.0), c)
+    return p.peak * xc / (xc + s_c)
+
+
+class Tone(Stage):
+    name = "tone"
+    Params = ToneParams
+    takes = frozenset({State.SCENE_LINEAR})
+    doc = "filmic scene → display"
+
+    def applies(self, frame: Frame, p: Params) -> bool:
+        return (super().applies(frame, p) and frame.meta.kind != "image"
+                and getattr(p, "method", "none") != "none" and not frame.meta.extra.get("display_referred"))
+
+    def run(self, frame: Frame, p: ToneParams) -> Frame:
+        from ._kernels import sigmoid_tone
+
+        c, s_c = p.curve_params()
+        out = np.empty_like(frame.pixels)
+        sigmoid_tone(frame.pixels, np.float32(1.0), np.float32(c), np.float32(s_c), np.float32(p.peak),
+                     np.float32(p.hue_preservation), out)
+        f = frame.with_pixels(out)
+        f.meta.extra["display_referred"] = True
+        return f
