@@ -1,0 +1,220 @@
+"""``rawlux`` command line: a thin shell over the library.
+
+Exit codes: 0 ok, 1 internal error, 2 usage/parameter error, 3 input error, 4 output error, 130 interrupted.
+Errors print one line on stderr (``rawlux: error: FILE: what``); ``--debug`` shows tracebacks.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import EXIT_CODES, ParameterError, RawluxError
+
+#: command name → "module:attribute" (loaded when invoked, so `rawlux --help` stays fast)
+COMMANDS: dict[str, str] = {
+    "develop": "rawlux.cli:develop_cmd",
+    "demo": "rawlux.cli:demo_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        mod, attr = target.split(":")
+        return getattr(importlib.import_module(mod), attr)
+
+
+def _debug() -> bool:
+    return bool(os.environ.get("RAWLUX_DEBUG")) or "--debug" in sys.argv
+
+
+def fail(err: BaseException) -> int:
+    """Print one line for ``err`` and return its exit code."""
+    if isinstance(err, RawluxError):
+        click.echo(f"rawlux: error: {err}", err=True)
+        return err.exit_code
+    click.echo(f"rawlux: internal error: {type(err).__name__}: {err} (run with --debug for details)", err=True)
+    return EXIT_CODES["internal"]
+
+
+def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Run a command body; map errors to one line + exit code (tracebacks only with --debug)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> None:
+        try:
+            code = fn(*a, **kw) or 0
+        except KeyboardInterrupt:
+            click.echo("rawlux: interrupted", err=True)
+            code = 130
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as e:  # noqa: BLE001 - the CLI boundary
+            if _debug():
+                raise
+            code = fail(e)
+        sys.exit(code)
+    return wrapper
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rawlux")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def main(debug: bool) -> None:
+    """rawlux: an open computational camera (RAW/DNG in, finished photograph out)."""
+    if debug:
+        os.environ["RAWLUX_DEBUG"] = "1"
+
+
+# ----------------------------------------------------------------------------- develop
+
+def parse_wb(value: str) -> dict[str, Any]:
+    """--wb as-shot|auto|daylight|...|5500K[,tint] → whitebalance params."""
+    from .isp.whitebalance import MODES
+
+    v = value.strip().lower()
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*k(?:\s*,\s*([+-]?\d+(?:\.\d+)?))?", v)
+    if m:
+        return {"mode": "kelvin", "kelvin": float(m.group(1)), "tint": float(m.group(2) or 0.0)}
+    if v in MODES and v != "kelvin":
+        return {"mode": v}
+    raise ParameterError(f"--wb {value!r}: use one of {', '.join(x for x in MODES if x != 'kelvin')} or KELVINk[,tint] (e.g. 5500K,+5)")
+
+
+def output_path(src: str, out: str | None, out_dir: str | None, fmt: str, multi: bool) -> Path:
+    from .io.encode import EXTENSIONS
+
+    if out:
+        if multi:
+            raise ParameterError("-o names one file: use --out-dir with several inputs")
+        return Path(out)
+    folder = Path(out_dir) if out_dir else Path(src).parent
+    return folder / (Path(src).stem + EXTENSIONS[fmt])
+
+
+def develop_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--look", "look", default=None, help="Look name or look .toml file (default: natural, or the sidecar's)."),
+        click.option("--set", "sets", multiple=True, metavar="STAGE.FIELD=VALUE", help="Override one stage parameter (repeatable)."),
+        click.option("--wb", default=None, help="White balance: as-shot, auto, daylight, cloudy, shade, tungsten, fluorescent, flash, or 5500K[,tint]."),
+        click.option("--space", type=click.Choice(["srgb", "display-p3", "rec2020"]), default=None, help="Output colour space."),
+        click.option("--raw", "raw", default=None, metavar="WxH,BITS,PATTERN[,BLACK][,le|be]", help="Read inputs as headerless sensor dumps."),
+        click.option("--cfa", default=None, metavar="PATTERN[,BLACK[,WHITE]]", help="Read inputs as mosaics stored in greyscale PNG/TIFF."),
+        click.option("--profile", default=None, type=click.Path(dir_okay=False), help="Camera profile (.toml) to use instead of the file's matrices."),
+        click.option("--max-pixels", type=int, default=None, help="Refuse images with more pixels (default 250 MP or RAWLUX_MAX_PIXELS)."),
+        click.option("--no-sidecar", is_flag=True, help="Ignore IMG.ext.rawlux.toml sidecars."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def recipe_overrides(wb: str | None, space: str | None) -> dict[str, Any]:
+    ov: dict[str, Any] = {}
+    if wb:
+        ov["whitebalance"] = parse_wb(wb)
+    if space:
+        ov["output"] = {"space": space}
+    return ov
+
+
+@click.command("develop")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--out", "out", default=None, help="Output file (one input).")
+@click.option("--out-dir", default=None, type=click.Path(file_okay=False), help="Output folder (default: beside each input).")
+@develop_options
+@click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif"]), default=None, help="Output format (default: from -o's extension, else jpeg).")
+@click.option("--bits", type=click.Choice(["8", "16", "32"]), default="8", help="Bits per channel (32 = linear float TIFF).")
+@click.option("--quality", type=click.IntRange(1, 100), default=92, help="JPEG/HEIF quality.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@guarded
+def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, look: str | None,
+                sets: tuple[str, ...], wb: str | None, space: str | None, raw: str | None, cfa: str | None,
+                profile: str | None, max_pixels: int | None, no_sidecar: bool, fmt: str | None, bits: str,
+                quality: int, overwrite: bool, quiet: bool, debug: bool) -> int:
+    """Develop RAW/DNG (or JPEG/PNG/TIFF/HEIF) files into finished photographs."""
+    from .io.decode import CfaSpec, RawSpec
+    from .io.encode import format_for
+    from .pipeline.run import build_recipe
+
+    # everything the user typed is validated before any file is decoded
+    overrides = recipe_overrides(wb, space)
+    raw_spec = RawSpec.parse(raw) if raw else None
+    cfa_spec = CfaSpec.parse(cfa) if cfa else None
+    if raw_spec and cfa_spec:
+        raise ParameterError("--raw and --cfa exclude each other")
+    if profile is not None:
+        from .colour.profile import CameraProfile
+        CameraProfile.from_file(profile)
+    build_recipe(None, look, sets=sets, overrides=overrides, sidecar=False)
+    fmt_name = format_for(out, fmt) if out else (fmt and format_for("x", fmt)) or "jpeg"
+    if out_dir and not Path(out_dir).is_dir():
+        raise ParameterError(f"--out-dir {out_dir}: no such folder")
+    multi = len(inputs) > 1
+    if out and multi:
+        raise ParameterError("-o names one file: use --out-dir with several inputs")
+
+    import rawlux
+    first_code = 0
+    for src in inputs:
+        try:
+            dst = output_path(src, out, out_dir, fmt_name, multi)
+            if dst.exists() and not overwrite:
+                from .errors import OutputError
+                if os.path.exists(src) and os.path.samefile(src, dst):
+                    raise OutputError(f"output would replace the input {src}; choose -o or --out-dir", path=dst)
+                raise OutputError("exists (use --overwrite to replace it)", path=dst)
+            rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
+            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile, max_pixels=max_pixels)  # type: ignore[arg-type]
+            if int(bits) == 32:
+                frame_to_save = frame
+            else:
+                frame_to_save = frame
+            rawlux.save(frame_to_save, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
+            if not quiet:
+                note = frame.meta.extra.get("wb_note")
+                click.echo(f"{src} → {dst}" + (f"  ({note})" if note else ""))
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+            if _debug():
+                raise
+            code = fail(e)
+            first_code = first_code or code
+    return first_code
+
+
+# ----------------------------------------------------------------------------- demo
+
+@click.command("demo")
+@click.argument("outdir", required=False, default="rawlux-demo")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@guarded
+def demo_cmd(outdir: str, debug: bool) -> int:
+    """Develop the bundled sample raw through every built-in look; write the photos and a contact sheet."""
+    from .demo import run_demo
+
+    paths, sheet = run_demo(Path(outdir))
+    click.echo(f"developed the bundled raw through {len(paths)} looks into {Path(outdir).resolve()}")
+    click.echo(f"contact sheet: {sheet.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
