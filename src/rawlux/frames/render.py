@@ -308,17 +308,18 @@ def _square(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[C
     t = c.t
     long_side = max(c.w, c.h)
     m = int(round(t.layout["margin"] * long_side))
-    S = long_side + 2 * m
+    has_text = any(c.lines.values())
+    ts = c.px(t.layout["text_space"]) if has_text else 0
+    # a square that holds the photo with its margin and, below it, a band for the text
+    S = max(c.w + 2 * m, c.h + m + max(m, ts))
     canvas = Canvas(S, S, photo.dtype, t.colour("background"))
     x = (S - c.w) // 2
-    has_text = any(c.lines.values())
     free = S - c.h
-    # with text, the photo moves up so the band below it is at least twice the band above
-    y = (free // 2) if not has_text else max(min(m, free // 2), free // 3)
+    y = free // 2 if (not has_text or free - free // 2 >= ts) else max(0, free - max(m, ts))
     canvas.paste(photo, x, y)
     layout = Layout(name, t.kind, (S, S), (x, y, c.w, c.h))
     band = (0, y + c.h, S, S - y - c.h)
-    _centered_lines(c, canvas, layout, band, 0.09 * c.ref, (t.colour("primary_color"), t.colour("secondary_color")))
+    _centered_lines(c, canvas, layout, band, max(1, ts), (t.colour("primary_color"), t.colour("secondary_color")))
     _logo_below(canvas, layout, logo, band, c)
     return canvas, layout
 

@@ -52,10 +52,36 @@ def xmp_packet(recipe_toml: str | None, extra: dict[str, str] | None = None) -> 
             f'</x:xmpmeta>\n<?xpacket end="w"?>').encode("utf-8")
 
 
-def _quantise(px: np.ndarray, bits: int) -> np.ndarray:
-    if bits == 8:
-        return np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.clip(px * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
+def _quantise(px: np.ndarray, bits: int, bgr: bool = False) -> np.ndarray:
+    from ..isp._kernels import quantise
+
+    out = np.empty(px.shape, np.uint8 if bits == 8 else np.uint16)
+    quantise(np.ascontiguousarray(px, dtype=np.float32), np.float32(255.0 if bits == 8 else 65535.0), bgr, out)
+    return out
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    if len(payload) + 2 > 0xFFFF:
+        raise OutputError(f"metadata segment too large for JPEG ({len(payload)} bytes)")
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _jpeg_insert(jpg: bytes, *, icc: bytes | None, exif: bytes | None, xmp: bytes | None) -> bytes:
+    """Put EXIF (APP1), XMP (APP1) and ICC (APP2, split in chunks) right after SOI (and a JFIF APP0)."""
+    segs = []
+    if exif:
+        segs.append(_jpeg_segment(0xE1, exif if exif.startswith(b"Exif\0\0") else b"Exif\0\0" + exif))
+    if xmp and len(xmp) < 65000:
+        segs.append(_jpeg_segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0" + xmp))
+    if icc:
+        size = 65519
+        parts = [icc[i:i + size] for i in range(0, len(icc), size)]
+        for i, part in enumerate(parts, 1):
+            segs.append(_jpeg_segment(0xE2, b"ICC_PROFILE\0" + bytes([i, len(parts)]) + part))
+    pos = 2
+    if jpg[2:4] == b"\xff\xe0":  # keep JFIF APP0 first
+        pos = 4 + struct.unpack(">H", jpg[4:6])[0]
+    return jpg[:pos] + b"".join(segs) + jpg[pos:]
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -101,7 +127,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     else:
         if frame.state is not State.DISPLAY:
             raise ParameterError(f"save needs a developed (DISPLAY) frame, not {frame.state.name}: call rawlux.develop first")
-        px = _quantise(frame.pixels, bits)
+        px = _quantise(frame.pixels, bits, bgr=fmt in ("jpeg", "png"))   # OpenCV encoders take BGR
     icc = frame.meta.icc
     if bits == 32:
         from .icc import icc_profile
@@ -137,18 +163,17 @@ def _unlink(p: str) -> None:
 def _write(fmt: str, px: np.ndarray, tmp: str, *, bits: int, quality: int, icc: bytes | None,
            exif: bytes | None, xmp: bytes, meta: Any) -> None:
     if fmt == "jpeg":
-        from PIL import Image
-        im = Image.fromarray(px, "RGB")
-        kw: dict[str, Any] = dict(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
-        if icc:
-            kw["icc_profile"] = icc
-        if exif:
-            kw["exif"] = exif
-        kw["xmp"] = xmp
-        im.save(tmp, "JPEG", **kw)
+        import cv2
+        sampling = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if quality >= 95 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+        ok, buf = cv2.imencode(".jpg", px,
+                               [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])
+        if not ok:
+            raise OutputError("JPEG encoding failed", path=tmp)
+        with open(tmp, "wb") as fh:
+            fh.write(_jpeg_insert(buf.tobytes(), icc=icc, exif=exif, xmp=xmp))
     elif fmt == "png":
         import cv2
-        ok, buf = cv2.imencode(".png", np.ascontiguousarray(px[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+        ok, buf = cv2.imencode(".png", px, [cv2.IMWRITE_PNG_COMPRESSION, 3])
         if not ok:
             raise OutputError("PNG encoding failed", path=tmp)
         chunks = []

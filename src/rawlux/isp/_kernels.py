@@ -44,6 +44,54 @@ def _curve(v, c, s_c, peak):  # pragma: no cover - compiled
     return peak * vc / (vc + s_c)
 
 
+TONE_LUT_MAX = 256.0   # scene-linear range covered by the table (8 stops above 1.0); beyond, exact maths
+
+
+@nb.njit(cache=True, inline="always")
+def _curve_lut(v, lut, n, c, s_c, peak):  # pragma: no cover - compiled
+    """The curve by table on a square-root grid over [0, TONE_LUT_MAX] (fine steps in the shadows)."""
+    if v <= 0:
+        return np.float32(0.0)
+    if v >= TONE_LUT_MAX:
+        vc = v ** c
+        return peak * vc / (vc + s_c)
+    f = np.sqrt(v * np.float32(1.0 / TONE_LUT_MAX)) * n
+    i = int(f)
+    if i >= n:
+        i = n - 1
+    t = f - i
+    return lut[i] + t * (lut[i + 1] - lut[i])
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def sigmoid_tone_lut(img, lut, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
+    """As sigmoid_tone (gain 1), with the curve read from ``lut`` (see _curve_lut)."""
+    h, w, _ = img.shape
+    n = lut.shape[0] - 1
+    for y in nb.prange(h):
+        for x in range(w):
+            r = max(img[y, x, 0], np.float32(0.0))
+            g = max(img[y, x, 1], np.float32(0.0))
+            b = max(img[y, x, 2], np.float32(0.0))
+            yr = _curve_lut(r, lut, n, c, s_c, peak)
+            yg = _curve_lut(g, lut, n, c, s_c, peak)
+            yb = _curve_lut(b, lut, n, c, s_c, peak)
+            if hue_pres > 0:
+                xmax = max(r, max(g, b))
+                xmin = min(r, min(g, b))
+                span = xmax - xmin
+                if span > 1e-12:
+                    ymax = max(yr, max(yg, yb))
+                    ymin = min(yr, min(yg, yb))
+                    yspan = ymax - ymin
+                    yr += hue_pres * (ymin + (r - xmin) / span * yspan - yr)
+                    yg += hue_pres * (ymin + (g - xmin) / span * yspan - yg)
+                    yb += hue_pres * (ymin + (b - xmin) / span * yspan - yb)
+            out[y, x, 0] = yr
+            out[y, x, 1] = yg
+            out[y, x, 2] = yb
+
+
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def sigmoid_tone(img, gain, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
     """Per-channel log-logistic curve y = peak·x^c/(x^c + s^c) on gain·img, then move each channel
@@ -119,3 +167,91 @@ def output_encode(img, m, lut, compress, out):  # pragma: no cover - compiled
             out[y, x, 0] = _encode(lut, n, r)
             out[y, x, 1] = _encode(lut, n, g)
             out[y, x, 2] = _encode(lut, n, b)
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def cfa_superpixels(cfa, code, thr, rgb, anyclip):  # pragma: no cover - compiled
+    """Half-resolution RGB from 2×2 CFA blocks (mean of same-colour sites; a channel with a clipped site takes
+    that site's max) and a flag per block: any site at/above its colour's threshold."""
+    h2 = rgb.shape[0]
+    w2 = rgb.shape[1]
+    for by in nb.prange(h2):
+        for bx in range(w2):
+            s0 = np.float32(0.0)
+            s1 = np.float32(0.0)
+            s2 = np.float32(0.0)
+            n0 = 0
+            n1 = 0
+            n2 = 0
+            m0 = np.float32(0.0)
+            m1 = np.float32(0.0)
+            m2 = np.float32(0.0)
+            clipped = False
+            for i in range(4):
+                v = cfa[2 * by + (i >> 1), 2 * bx + (i & 1)]
+                c = code[i]
+                if v >= thr[c]:
+                    clipped = True
+                if c == 0:
+                    s0 += v
+                    n0 += 1
+                    m0 = max(m0, v)
+                elif c == 1:
+                    s1 += v
+                    n1 += 1
+                    m1 = max(m1, v)
+                else:
+                    s2 += v
+                    n2 += 1
+                    m2 = max(m2, v)
+            r = s0 / max(n0, 1)
+            g = s1 / max(n1, 1)
+            b = s2 / max(n2, 1)
+            rgb[by, bx, 0] = m0 if m0 >= thr[0] else r
+            rgb[by, bx, 1] = m1 if m1 >= thr[1] else g
+            rgb[by, bx, 2] = m2 if m2 >= thr[2] else b
+            anyclip[by, bx] = clipped
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def cfa_writeback(cfa, code, thr, rec, h2, w2):  # pragma: no cover - compiled
+    """Raise clipped CFA sites to the bilinearly sampled half-resolution reconstruction of their colour."""
+    hh = rec.shape[0]
+    ww = rec.shape[1]
+    for y in nb.prange(h2):
+        fy = (y + 0.5) * 0.5 - 0.5
+        if fy < 0:
+            fy = 0.0
+        y0 = min(int(fy), hh - 1)
+        y1 = min(y0 + 1, hh - 1)
+        ty = fy - y0
+        for x in range(w2):
+            c = code[((y & 1) << 1) | (x & 1)]
+            v = cfa[y, x]
+            if v < thr[c]:
+                continue
+            fx = (x + 0.5) * 0.5 - 0.5
+            if fx < 0:
+                fx = 0.0
+            x0 = min(int(fx), ww - 1)
+            x1 = min(x0 + 1, ww - 1)
+            tx = fx - x0
+            e = ((rec[y0, x0, c] * (1 - tx) + rec[y0, x1, c] * tx) * (1 - ty)
+                 + (rec[y1, x0, c] * (1 - tx) + rec[y1, x1, c] * tx) * ty)
+            if e > v:
+                cfa[y, x] = e
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def quantise(img, scale, bgr, out):  # pragma: no cover - compiled
+    """[0,1] float → integers (out's dtype) with rounding; channel order reversed when ``bgr``."""
+    h, w, _ = img.shape
+    for y in nb.prange(h):
+        for x in range(w):
+            for k in range(3):
+                v = img[y, x, k] * scale + np.float32(0.5)
+                if v < 0:
+                    v = np.float32(0.0)
+                elif v > scale:
+                    v = scale
+                out[y, x, 2 - k if bgr else k] = v

@@ -47,10 +47,6 @@ class Highlights(Stage):
         px = frame.pixels
         if frame.state is State.CFA:
             code = BAYER_PATTERNS[m.cfa_pattern]  # type: ignore[index]
-            h2, w2 = px.shape[0] // 2 * 2, px.shape[1] // 2 * 2
-            # fast exit: nothing near clipping
-            if not any(float(px[i // 2:h2:2, i % 2:w2:2].max(initial=0.0)) >= thr[c] for i, c in enumerate(code)):
-                return frame
             out = px.copy()
             if p.method == "clip":
                 np.minimum(out, clip.min(), out=out)
@@ -83,12 +79,13 @@ def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale_y: float, sca
             + (img[y1, x0] * (1 - tx) + img[y1, x1] * tx) * ty)
 
 
-def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray) -> np.ndarray:
+def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray, anyc: np.ndarray | None = None,
+                     inplace: bool = False) -> np.ndarray:
     """Reconstruct clipped channels of an H×W×3 image (the core of both paths). Work per clipped pixel only."""
     import cv2
 
-    mask = rgb >= thr                                     # per-channel clipped
-    anyc = mask.any(axis=2)
+    if anyc is None:
+        anyc = (rgb >= thr).any(axis=2)
     ys, xs = np.nonzero(anyc)
     if ys.size == 0:
         return rgb
@@ -107,7 +104,7 @@ def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray) -> np.n
     chroma[den <= 1e-8] = 1.0 / 3.0
     ch = _sample(chroma.astype(np.float32), ys, xs, sh / h, sw / w)
     v = rgb[ys, xs]                                       # K×3 clipped pixels
-    mk = mask[ys, xs]
+    mk = v >= thr
     unc = (~mk).astype(np.float32)
     s_num = (v * ch * unc).sum(axis=1)
     s_den = (ch * ch * unc).sum(axis=1)
@@ -119,38 +116,25 @@ def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray) -> np.n
     peak = rec.max(axis=1)
     neutral_v = np.where(n >= 3, np.maximum(peak, clip.max()), peak)
     out = rec + t[:, None] * (neutral_v[:, None] - rec)
-    res = rgb.copy()
+    res = rgb if inplace else rgb.copy()
     res[ys, xs] = np.maximum(out, v)                      # never darker than the data
     return res
 
 
 def _reconstruct_cfa(cfa: np.ndarray, code: tuple[int, ...], clip: np.ndarray, thr: np.ndarray) -> None:
     """In place: reconstruct clipped sites of a white-balanced mosaic from a half-resolution estimate."""
-    import cv2
+    from ._kernels import cfa_superpixels, cfa_writeback
 
     h, w = cfa.shape
     h2, w2 = h // 2 * 2, w // 2 * 2
-    sites = [cfa[i // 2:h2:2, i % 2:w2:2] for i in range(4)]
-    rgb = np.zeros(sites[0].shape + (3,), np.float32)
-    cmax = np.zeros(sites[0].shape + (3,), np.float32)
-    cnt = np.zeros(3, np.float32)
-    for s, c in zip(sites, code):
-        rgb[..., c] += s
-        cmax[..., c] = np.maximum(cmax[..., c], s)
-        cnt[c] += 1
-    rgb /= cnt
-    # a superpixel's channel counts as clipped if any of its sites of that colour clipped
-    work = np.where(cmax >= thr, np.maximum(rgb, cmax), rgb).astype(np.float32)
-    rec = _reconstruct_rgb(work, clip, thr)
-    if rec is work:
-        return
-    full = cv2.resize(rec, (w2, h2), interpolation=cv2.INTER_LINEAR)
-    for i, c in enumerate(code):
-        site = cfa[i // 2:h2:2, i % 2:w2:2]
-        est = full[i // 2::2, i % 2::2, c]
-        sel = site >= thr[c]
-        site[sel] = np.maximum(site[sel], est[sel])
-    # an odd last row/column keeps its values (clipped at the lowest clip level to stay neutral)
+    code_a = np.asarray(code, np.int64)
+    thr32 = np.asarray(thr, np.float32)
+    rgb = np.empty((h2 // 2, w2 // 2, 3), np.float32)
+    anyc = np.empty((h2 // 2, w2 // 2), np.bool_)
+    cfa_superpixels(cfa, code_a, thr32, rgb, anyc)
+    _reconstruct_rgb(rgb, clip, thr32, anyc, inplace=True)
+    cfa_writeback(cfa, code_a, thr32, rgb, h2, w2)
+    # an odd last row/column keeps its values, clipped at the lowest clip level to stay neutral
     if h2 < h:
         np.minimum(cfa[h2:], clip.min(), out=cfa[h2:])
     if w2 < w:

@@ -50,12 +50,14 @@ class Tone(Stage):
                 and getattr(p, "method", "none") != "none" and not frame.meta.extra.get("display_referred"))
 
     def run(self, frame: Frame, p: ToneParams) -> Frame:
-        from ._kernels import sigmoid_tone
+        from ._kernels import TONE_LUT_MAX, sigmoid_tone_lut
 
         c, s_c = p.curve_params()
+        grid = (np.linspace(0.0, 1.0, 8193) ** 2) * TONE_LUT_MAX
+        lut = curve(grid, p).astype(np.float32)
         out = np.empty_like(frame.pixels)
-        sigmoid_tone(frame.pixels, np.float32(1.0), np.float32(c), np.float32(s_c), np.float32(p.peak),
-                     np.float32(p.hue_preservation), out)
+        sigmoid_tone_lut(frame.pixels, lut, np.float32(c), np.float32(s_c), np.float32(p.peak),
+                         np.float32(p.hue_preservation), out)
         f = frame.with_pixels(out)
         f.meta.extra["display_referred"] = True
         return f

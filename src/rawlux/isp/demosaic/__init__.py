@@ -18,6 +18,7 @@ from ...frame import BAYER_PATTERNS
 DEMOSAIC_METHODS: dict[str, str] = {
     "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
     "rcd": "rawlux.isp.demosaic.rcd:rcd",
+    "residual": "rawlux.isp.demosaic.residual:residual",
 }
 DEFAULT_METHOD = "rcd"
 
