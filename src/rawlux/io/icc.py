@@ -16,6 +16,9 @@ _NAMES = {"srgb": "rawlux sRGB", "display-p3": "rawlux Display P3", "rec2020": "
           "adobe-rgb": "rawlux Adobe RGB (1998) compatible", "prophoto": "rawlux ProPhoto RGB compatible"}
 
 
+_ICC_D50 = bytes.fromhex("0000F6D6" "00010000" "0000D32D")   # the PCS illuminant, exactly as ICC.1 states it
+
+
 def _s15(v: float) -> bytes:
     return struct.pack(">i", int(round(v * 65536.0)))
 
@@ -52,7 +55,7 @@ def icc_profile(space: str, linear: bool = False) -> bytes:
     tags = [
         (b"desc", _mluc(name)),
         (b"cprt", _mluc("No copyright, use freely")),
-        (b"wtpt", _xyz_type(spaces.xy_to_XYZ(spaces.D50_XY))),
+        (b"wtpt", b"XYZ " + b"\0" * 4 + _ICC_D50),
         (b"rXYZ", _xyz_type(m[:, 0])), (b"gXYZ", _xyz_type(m[:, 1])), (b"bXYZ", _xyz_type(m[:, 2])),
         (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc),
         (b"chad", b"sf32" + b"\0" * 4 + b"".join(_s15(float(v)) for v in to_d50.ravel())),
@@ -83,7 +86,7 @@ def icc_profile(space: str, linear: bool = False) -> bytes:
     struct.pack_into(">6H", header, 24, 2026, 1, 1, 0, 0, 0)
     header[36:40] = b"acsp"
     struct.pack_into(">I", header, 64, 0)
-    header[68:80] = b"".join(_s15(float(v)) for v in spaces.xy_to_XYZ(spaces.D50_XY))
+    header[68:80] = _ICC_D50
     header[80:84] = b"rwlx"
     table = struct.pack(">I", len(tags)) + b"".join(s + struct.pack(">II", o, n) for s, o, n in entries)
     body = bytes(header) + table + b"".join(blobs)
