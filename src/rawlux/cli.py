@@ -188,7 +188,7 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                 frame_to_save = frame
             rawlux.save(frame_to_save, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
             if not quiet:
-                note = frame.meta.extra.get("wb_note")
+                note = "; ".join(n for n in (frame.meta.extra.get("note"), frame.meta.extra.get("wb_note")) if n)
                 click.echo(f"{src} → {dst}" + (f"  ({note})" if note else ""))
         except KeyboardInterrupt:
             raise

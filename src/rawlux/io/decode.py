@@ -259,6 +259,10 @@ def _read_libraw(path: str, limit: int, tags: Any) -> Frame:
         _check_size(path, int(s.raw_width), int(s.raw_height), limit, "raw image")
         try:
             rp.unpack()
+        except rawpy.LibRawFileUnsupportedError:
+            what = "a DNG compressed with a codec LibRaw cannot decode (e.g. GoPro VC-5 .gpr)" if tags is not None else "a raw variant LibRaw cannot decode"
+            raise InputError(f"unsupported format or codec: {what}; convert it to an uncompressed or "
+                             f"lossless-JPEG DNG first", path=path) from None
         except rawpy.LibRawError as e:
             raise InputError(f"corrupt or truncated raw data ({type(e).__name__}: {e})", path=path) from None
         except MemoryError:

@@ -143,6 +143,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     os.close(fd)
     try:
         _write(fmt, px, tmp, bits=bits, quality=int(quality), icc=icc, exif=exif_bytes, xmp=xmp, meta=frame.meta)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, out)
     except OSError as e:
         _unlink(tmp)
@@ -151,6 +152,12 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
         _unlink(tmp)
         raise
     return out
+
+
+def _umask() -> int:
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
 
 
 def _unlink(p: str) -> None:

@@ -50,4 +50,7 @@ class Levels(Stage):
             out = (raw.astype(np.float32) - b3) / np.maximum(wl - b3, 1e-6)
             state = State.CAMERA_RGB
         f = frame.with_pixels(out, state)
+        step = max(1, int(np.sqrt(out.shape[0] * out.shape[1] / 250_000)))
+        if not np.any(out[::step, ::step] > 1e-6) and not np.any(out > 1e-6):
+            f.meta.extra["note"] = "the image data are all black (nothing above the black level)"
         return f
