@@ -104,6 +104,9 @@ def split_runs(text: str, primary: Path, bold: bool) -> list[Run]:
     fallbacks: tuple[str, ...] | None = None
     for ch in text:
         cp = ord(ch)
+        if ch.isspace() and runs:   # a space keeps the font of the run it is in
+            runs[-1].text += ch
+            continue
         path = prim
         if cp not in have and not ch.isspace():
             if fallbacks is None:
