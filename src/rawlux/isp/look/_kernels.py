@@ -1,0 +1,180 @@
+"""numba kernels of the look stages (imported on first use)."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def vignette_apply(img, dx2, dy2, table, out):  # pragma: no cover - compiled
+    h, w, _ = img.shape
+    t1 = table.shape[0] - 1
+    for y in prange(h):
+        ry = dy2[y]
+        for x in range(w):
+            r2 = (dx2[x] + ry) * t1
+            if r2 >= t1:
+                g = table[t1]
+            else:
+                i = int(r2)
+                f = r2 - np.float32(i)
+                g = table[i] + f * (table[i + 1] - table[i])
+            out[y, x, 0] = img[y, x, 0] * g
+            out[y, x, 1] = img[y, x, 1] * g
+            out[y, x, 2] = img[y, x, 2] * g
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def luma_sqrt(img, wts, out):  # pragma: no cover - compiled
+    """out = sqrt(max(Y, 0)) with Y = wts · rgb (clipped to 1)."""
+    h, w, _ = img.shape
+    for y in prange(h):
+        for x in range(w):
+            v = wts[0] * img[y, x, 0] + wts[1] * img[y, x, 1] + wts[2] * img[y, x, 2]
+            v = min(max(v, np.float32(0.0)), np.float32(1.0))
+            out[y, x] = np.sqrt(v)
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def detail_gain(ye, base, camt, blur, samt, thr, out):  # pragma: no cover - compiled
+    """Gain on linear RGB that moves √Y by clarity (ye - base, midtone-weighted) and sharpening
+    (soft-thresholded ye - blur). base / blur may be 1×1 dummies when their amount is 0."""
+    h, w = ye.shape
+    use_c = camt != 0.0 and base.shape[0] == h
+    use_s = samt != 0.0 and blur.shape[0] == h
+    for y in prange(h):
+        for x in range(w):
+            v = ye[y, x]
+            v2 = v
+            if use_c:
+                m = np.float32(4.0) * v * (np.float32(1.0) - v)
+                v2 += camt * (v - base[y, x]) * m
+            if use_s:
+                d = v - blur[y, x]
+                if d > thr:
+                    v2 += samt * (d - thr)
+                elif d < -thr:
+                    v2 += samt * (d + thr)
+            if v > np.float32(1e-3):
+                v2 = max(v2, np.float32(0.0))
+                g = (v2 / v) * (v2 / v)
+                out[y, x] = min(max(g, np.float32(0.25)), np.float32(4.0))
+            else:
+                out[y, x] = np.float32(1.0)
+
+
+@njit(cache=True, inline="always")
+def _shape(v, shaper, m1):  # pragma: no cover - compiled
+    if not (v > 0.0):
+        return np.float32(0.0)
+    if v >= 1.0:
+        return shaper[m1]
+    xv = v * m1
+    i = int(xv)
+    f = xv - np.float32(i)
+    return shaper[i] + f * (shaper[i + 1] - shaper[i])
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def grade_apply(img, gain, shaper, lut, n, noise, noise_r, noise_b, amt, response, colour, wts,
+                out):  # pragma: no cover - compiled
+    """Per pixel: × gain (clarity/sharpen), working encoding (shaper), tetrahedral 3D LUT → display-linear,
+    + grain. gain/noise planes are 1×1 dummies when unused; lut is flat (n³·3, r slowest) or empty."""
+    h, w, _ = img.shape
+    use_gain = gain.shape[0] == h
+    use_lut = lut.shape[0] == n * n * n * 3 and n > 1
+    use_grain = noise.shape[0] == h and amt != 0.0
+    use_colour = noise_r.shape[0] == h and colour != 0.0
+    m1 = shaper.shape[0] - 1
+    n1 = n - 1
+    sr = n * n * 3
+    sg = n * 3
+    o1 = sr + sg + 3
+    fn1 = np.float32(n1)
+    for y in prange(h):
+        for x in range(w):
+            r = img[y, x, 0]
+            g = img[y, x, 1]
+            b = img[y, x, 2]
+            if use_gain:
+                k = gain[y, x]
+                r *= k
+                g *= k
+                b *= k
+            if use_lut:
+                cx = _shape(r, shaper, m1) * fn1
+                cy = _shape(g, shaper, m1) * fn1
+                cz = _shape(b, shaper, m1) * fn1
+                i = min(int(cx), n1 - 1)
+                j = min(int(cy), n1 - 1)
+                l = min(int(cz), n1 - 1)
+                fx = cx - np.float32(i)
+                fy = cy - np.float32(j)
+                fz = cz - np.float32(l)
+                base = i * sr + j * sg + l * 3
+                if fx >= fy:
+                    if fy >= fz:
+                        w0 = fx
+                        w1 = fy
+                        w2 = fz
+                        oa = sr
+                        ob = sr + sg
+                    elif fx >= fz:
+                        w0 = fx
+                        w1 = fz
+                        w2 = fy
+                        oa = sr
+                        ob = sr + 3
+                    else:
+                        w0 = fz
+                        w1 = fx
+                        w2 = fy
+                        oa = 3
+                        ob = sr + 3
+                else:
+                    if fz > fy:
+                        w0 = fz
+                        w1 = fy
+                        w2 = fx
+                        oa = 3
+                        ob = sg + 3
+                    elif fz > fx:
+                        w0 = fy
+                        w1 = fz
+                        w2 = fx
+                        oa = sg
+                        ob = sg + 3
+                    else:
+                        w0 = fy
+                        w1 = fx
+                        w2 = fz
+                        oa = sg
+                        ob = sr + sg
+                a0 = np.float32(1.0) - w0
+                a1 = w0 - w1
+                a2 = w1 - w2
+                pa = base + oa
+                pb = base + ob
+                pc = base + o1
+                r = a0 * lut[base] + a1 * lut[pa] + a2 * lut[pb] + w2 * lut[pc]
+                g = a0 * lut[base + 1] + a1 * lut[pa + 1] + a2 * lut[pb + 1] + w2 * lut[pc + 1]
+                b = a0 * lut[base + 2] + a1 * lut[pa + 2] + a2 * lut[pb + 2] + w2 * lut[pc + 2]
+            if use_grain:
+                yy = wts[0] * r + wts[1] * g + wts[2] * b
+                yy = min(max(yy, np.float32(0.0)), np.float32(1.0))
+                ye = np.sqrt(yy)
+                resp = (np.float32(1.0) - response) + response * np.float32(4.0) * ye * (np.float32(1.0) - ye)
+                d = amt * resp * noise[y, x]
+                ye2 = max(ye + d, np.float32(0.0))
+                delta = ye2 * ye2 - yy
+                r += delta
+                g += delta
+                b += delta
+                if use_colour:
+                    c = colour * amt * resp * np.float32(2.0) * ye
+                    r += c * noise_r[y, x]
+                    b += c * noise_b[y, x]
+                    g -= c * np.float32(0.5) * (noise_r[y, x] + noise_b[y, x])
+            out[y, x, 0] = r
+            out[y, x, 1] = g
+            out[y, x, 2] = b
