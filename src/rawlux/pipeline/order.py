@@ -14,8 +14,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: (stage name, "module:Class", why it sits here)
 ORDER: list[tuple[str, str, str]] = [
+    ("opcodes1", "rawlux.optics.stages:Opcodes1",
+     "DNG OpcodeList1 works on the values as stored in the file, before any linearisation"),
     ("levels", "rawlux.isp.levels:Levels",
      "linearise, subtract black, scale by white: every later stage assumes 0 = black, 1 = clip"),
+    ("opcodes2", "rawlux.optics.stages:Opcodes2",
+     "DNG OpcodeList2 (lens-shading GainMap, MapPolynomial) is defined on linear reference values, "
+     "i.e. right after levels and before white balance"),
     ("whitebalance", "rawlux.isp.whitebalance:WhiteBalance",
      "per-channel gains on linear sensor data, before anything that mixes channels"),
     ("highlights", "rawlux.isp.highlights:Highlights",
@@ -23,14 +28,22 @@ ORDER: list[tuple[str, str, str]] = [
      "clipped channels do not leak false colour into neighbours"),
     ("demosaic", "rawlux.isp.demosaic.stage:Demosaic",
      "mosaic → camera RGB, on clean, balanced, clip-repaired data"),
+    ("lens", "rawlux.optics.stages:Lens",
+     "distortion/TCA/vignetting + OpcodeList3 need full RGB and the uncropped, unrotated sensor frame "
+     "their profiles are written for; one resample for all warps"),
     ("geometry", "rawlux.isp.geometry:Geometry",
      "default crop and EXIF orientation right after demosaic: every later stage works in display coordinates"),
     ("colour", "rawlux.isp.colour:Colour",
      "camera RGB → linear Rec.2020 D65 by the camera profile; needs full RGB per pixel"),
     ("exposure", "rawlux.isp.exposure:Exposure",
      "scene-linear gain (baseline + auto + user) on colourimetric data"),
+    ("crop", "rawlux.optics.stages:Crop",
+     "focal-length/aspect crop in display coordinates, before bokeh so blur sizes match the final frame "
+     "and before the look vignette so it is centred on the picture kept"),
     ("vignette", "rawlux.isp.look.vignette:Vignette",
      "look: a gain in EV on scene-linear light, after exposure and before tone, like a lens's fall-off"),
+    ("bokeh", "rawlux.optics.bokeh_stage:Bokeh",
+     "synthetic depth of field in scene-linear light (highlights bloom), before the tone curve"),
     ("tone", "rawlux.isp.tone:Tone",
      "scene-referred → display-referred (filmic curve with highlight roll-off); "
      "skipped for inputs that are already display-referred"),
@@ -62,12 +75,24 @@ ORDER: list[tuple[str, str, str]] = [
 
 #: (a, b): stage a must run before stage b
 RULES: list[tuple[str, str]] = [
+    ("opcodes1", "levels"),
+    ("levels", "opcodes2"),
+    ("opcodes2", "whitebalance"),
     ("levels", "whitebalance"),
     ("whitebalance", "highlights"),
     ("highlights", "demosaic"),
+    ("demosaic", "lens"),
+    ("lens", "geometry"),
+    ("lens", "colour"),
     ("demosaic", "geometry"),
     ("demosaic", "colour"),
     ("colour", "exposure"),
+    ("geometry", "crop"),
+    ("exposure", "crop"),
+    ("crop", "bokeh"),
+    ("crop", "vignette"),
+    ("exposure", "bokeh"),
+    ("bokeh", "tone"),
     ("exposure", "tone"),
     ("tone", "output"),
     ("exposure", "vignette"), ("vignette", "tone"),
