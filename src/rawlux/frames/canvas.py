@@ -23,11 +23,21 @@ def scale_of(dtype: np.dtype) -> float:
 class Canvas:
     """H×W×3 pixels of one dtype, with float colours in [0, 1]."""
 
-    def __init__(self, height: int, width: int, dtype: np.dtype, background: tuple[float, float, float]):
+    def __init__(self, height: int, width: int, dtype: np.dtype, background: tuple[float, float, float] | None):
+        """``background=None`` leaves the pixels unset: the caller fills them (see :meth:`fill_around`)."""
         self.dtype = np.dtype(dtype if np.dtype(dtype).kind != "f" else np.float32)
         self.scale = scale_of(self.dtype)
         self.px = np.empty((int(height), int(width), 3), self.dtype)
-        self.px[...] = self.encode(np.asarray(background, np.float32))
+        if background is not None:
+            self.px[...] = self.encode(np.asarray(background, np.float32))
+
+    def fill_around(self, x: int, y: int, w: int, h: int, colour: tuple[float, float, float]) -> None:
+        """Fill everything but the box (x, y, w, h): the photo goes there, so it is written once only."""
+        W, H = self.width, self.height
+        self.fill(0, 0, W, y, colour)
+        self.fill(0, y + h, W, H - y - h, colour)
+        self.fill(0, y, x, h, colour)
+        self.fill(x + w, y, W - x - w, h, colour)
 
     @property
     def height(self) -> int:

@@ -115,7 +115,8 @@ def _bar(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[Canv
     two = bool(c.lines.get("left2") or c.lines.get("right2"))
     bar_h = max(8, c.px(t.layout["bar_height_two_lines" if two else "bar_height"]))
     W, H = c.w, c.h
-    canvas = Canvas(H + bar_h, W, photo.dtype, t.colour("background"))
+    canvas = Canvas(H + bar_h, W, photo.dtype, None)
+    canvas.fill_around(0, 0, W, H, t.colour("background"))
     canvas.paste(photo, 0, 0)
     layout = Layout(name, t.kind, (W, H + bar_h), (0, 0, W, H))
     layout.boxes["bar"] = (0, H, W, bar_h)
@@ -179,7 +180,8 @@ def _border(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[C
     has_text = any(c.lines.values())
     ts = c.px(t.layout["text_space"]) if has_text else 0
     W, H = c.w + 2 * m, c.h + 2 * m + ts
-    canvas = Canvas(H, W, photo.dtype, t.colour("background"))
+    canvas = Canvas(H, W, photo.dtype, None)
+    canvas.fill_around(m, m, c.w, c.h, t.colour("background"))
     canvas.paste(photo, m, m)
     layout = Layout(name, t.kind, (W, H), (m, m, c.w, c.h))
     band = (0, m + c.h, W, H - m - c.h)
@@ -222,7 +224,7 @@ def _blur(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[Can
     has_text = any(c.lines.values())
     ts = c.px(t.layout["text_space"]) if has_text else 0
     W, H = c.w + 2 * m, c.h + 2 * m + ts
-    canvas = Canvas(H, W, photo.dtype, (0.0, 0.0, 0.0))
+    canvas = Canvas(H, W, photo.dtype, None)
     # the background is computed small (it is blurred anyway) and scaled up once
     s = min(1.0, 640.0 / max(W, H))
     sw, sh = max(2, int(round(W * s))), max(2, int(round(H * s)))
@@ -246,18 +248,20 @@ def _blur(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[Can
         pm = cv2.GaussianBlur(pm, (0, 0), max(0.5, sh_px * s))
         bg *= (1.0 - 0.65 * pm)[..., None]
     big = cv2.resize(canvas.encode(bg), (W, H), interpolation=cv2.INTER_LINEAR)
-    canvas.px[...] = big.reshape(H, W, 3)
+    canvas.px = np.ascontiguousarray(big.reshape(H, W, 3))
+    r = min(r, c.w // 2, c.h // 2)
+    corners_bg = {(qy, qx): canvas.decode(canvas.px[m + (c.h - r if qy else 0):m + (c.h if qy else r),
+                                                    m + (c.w - r if qx else 0):m + (c.w if qx else r)])
+                  for qy in (0, 1) for qx in (0, 1)}
     canvas.paste(photo, m, m)
     layout = Layout(name, t.kind, (W, H), (m, m, c.w, c.h), corner_radius=r)
     if r > 0:
         # rounded corners: only the four r×r corner squares are blended with the background
-        r = min(r, c.w // 2, c.h // 2)
-        layout.corner_radius = r
         rm = _rounded_mask(2 * r, 2 * r, r)
         for (qy, qx) in ((0, 0), (0, 1), (1, 0), (1, 1)):
             y, x = m + (c.h - r if qy else 0), m + (c.w - r if qx else 0)
             a = 1.0 - rm[qy * r:(qy + 1) * r, qx * r:(qx + 1) * r]
-            canvas.blend(a, x, y, canvas.decode(big[y:y + r, x:x + r]))
+            canvas.blend(a, x, y, corners_bg[(qy, qx)])
     band = (0, m + c.h, W, H - m - c.h)
     _centered_lines(c, canvas, layout, band, max(1, ts), ((1.0, 1.0, 1.0), (0.82, 0.82, 0.82)))
     _logo_below(canvas, layout, logo, band, c)
@@ -268,7 +272,7 @@ def _overlay(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[
     import cv2
 
     t, st = c.t, c.t.style
-    canvas = Canvas(c.h, c.w, photo.dtype, (0.0, 0.0, 0.0))
+    canvas = Canvas(c.h, c.w, photo.dtype, None)
     canvas.paste(photo, 0, 0)
     layout = Layout(name, t.kind, (c.w, c.h), (0, 0, c.w, c.h))
     unit = 0.09 * c.ref
@@ -312,10 +316,11 @@ def _square(c: _Ctx, photo: np.ndarray, logo: Logo | None, name: str) -> tuple[C
     ts = c.px(t.layout["text_space"]) if has_text else 0
     # a square that holds the photo with its margin and, below it, a band for the text
     S = max(c.w + 2 * m, c.h + m + max(m, ts))
-    canvas = Canvas(S, S, photo.dtype, t.colour("background"))
+    canvas = Canvas(S, S, photo.dtype, None)
     x = (S - c.w) // 2
     free = S - c.h
     y = free // 2 if (not has_text or free - free // 2 >= ts) else max(0, free - max(m, ts))
+    canvas.fill_around(x, y, c.w, c.h, t.colour("background"))
     canvas.paste(photo, x, y)
     layout = Layout(name, t.kind, (S, S), (x, y, c.w, c.h))
     band = (0, y + c.h, S, S - y - c.h)
