@@ -160,7 +160,7 @@ def frame(inputs: tuple[str, ...], template: str, logo: str | None, out: str | N
     # everything the user typed is checked before any photo is read
     overrides = parse_sets(sets)
     tpl_over, _ = split_overrides(overrides, font)
-    tpl = load_template(template, tpl_over)
+    load_template(template, tpl_over)
     lg = Logo(logo) if logo else None
     if out_dir and not Path(out_dir).is_dir():
         raise ParameterError(f"--out-dir {out_dir}: no such folder")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ class Logo:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.is_file():
-            raise InputError(f"logo file does not exist; give a PNG or SVG file", path=self.path)
+            raise InputError("logo file does not exist; give a PNG or SVG file", path=self.path)
         self.is_svg = self.path.suffix.lower() in (".svg", ".svgz")
         self._raster = None
         if self.is_svg:
@@ -35,7 +36,7 @@ class Logo:
                 raise InputError(f"logo has no pixels ({w}×{h})", path=self.path)
             self.aspect = w / h
 
-    def _render_svg(self, height: int | None = None) -> "PIL.Image.Image":  # noqa: F821
+    def _render_svg(self, height: int | None = None) -> Any:
         try:
             import resvg_py
         except ImportError:

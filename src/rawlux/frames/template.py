@@ -50,7 +50,7 @@ LAYOUT_KEYS: dict[str, tuple[Any, Any, Any, str]] = {
     "bar_height": (0.095, 0.02, 0.5, "bar: bar height, one line of text"),
     "bar_height_two_lines": (0.115, 0.02, 0.5, "bar: bar height when a second line is shown"),
     "margin": (0.04, 0.0, 0.5, "border/blur/square: margin around the photo"),
-    "text_space": (0.09, 0.0, 0.5, "border/blur: extra space below the photo for the text"),
+    "text_space": (0.09, 0.0, 0.5, "border/blur/square: the band below the photo for the text"),
     "padding": (0.045, 0.0, 0.3, "bar/overlay: distance of the text from the edges"),
     "corner": ("bottom-left", ("top-left", "top-right", "bottom-left", "bottom-right"), None,
                "overlay: where the text goes"),
