@@ -1,0 +1,94 @@
+"""highlights: clipped channels rebuilt, fully clipped areas neutral, never magenta or cyan."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import synth
+from rawlux.frame import Frame, Metadata, State
+from rawlux.pipeline.order import get_stage
+from rawlux.pipeline.run import run_stages
+from rawlux.pipeline.recipe import Recipe
+
+NEUTRAL = np.array([0.55, 1.0, 0.65])   # camera response to white: G clips first, then B, then R
+
+
+def ramp_frame(pattern="RGGB", lo=0.3, hi=2.5, w=256, h=64) -> tuple[Frame, np.ndarray]:
+    """A neutral surface whose brightness ramps left → right past every channel's clip level."""
+    L = np.linspace(lo, hi, w)[None, :].repeat(h, 0)
+    cam = L[..., None] * NEUTRAL
+    m = Metadata(source="synthetic", kind="raw", cfa_pattern=pattern)
+    m.color_matrix1, m.illuminant1 = synth.camera_matrix(), 21
+    m.as_shot_neutral = NEUTRAL.copy()
+    m.saturation = np.ones(3, np.float32)
+    mos = np.minimum(synth.mosaic(cam, pattern), 1.0).astype(np.float32)    # the sensor clips at 1.0
+    return Frame(mos, State.CFA, m), L
+
+
+def develop_to_rgb(frame: Frame, method: str) -> np.ndarray:
+    rec = Recipe.build("reference", overrides={"highlights": {"method": method}})
+    out = run_stages(frame, rec, start="whitebalance", stop="demosaic")
+    assert out.state is State.CAMERA_RGB
+    return out.pixels
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    g = np.maximum(rgb[..., 1], 1e-6)
+    return np.maximum(np.abs(rgb[..., 0] / g - 1), np.abs(rgb[..., 2] / g - 1))
+
+
+@pytest.mark.parametrize("pattern", ["RGGB", "GRBG", "BGGR"])
+def test_clipped_neutral_stays_neutral(pattern):
+    f, L = ramp_frame(pattern)
+    rgb = develop_to_rgb(f, "reconstruct")
+    inner = np.s_[4:-4, 4:-4]
+    c = chroma(rgb)[inner]
+    clipped = (L > 1.02)[inner]
+    assert c[~clipped].mean() < 0.01
+    assert c[clipped].mean() < 0.04 and np.percentile(c[clipped], 99) < 0.12, (c[clipped].mean(), c[clipped].max())
+    # the rebuilt highlights are not darker than the clip level
+    assert rgb[inner][clipped].min() >= 0.99
+
+
+def test_without_reconstruction_the_ramp_turns_magenta():
+    """The same data with method=none: green clipped first gives the magenta cast the stage removes."""
+    f, L = ramp_frame()
+    rgb = develop_to_rgb(f, "none")
+    band = (L > 1.2) & (L < 1.5)
+    sel = rgb[band]
+    assert np.mean(sel[:, 0] / sel[:, 1]) > 1.15 and np.mean(sel[:, 2] / sel[:, 1]) > 1.15
+
+
+def test_clip_method_is_neutral():
+    f, L = ramp_frame()
+    rgb = develop_to_rgb(f, "clip")
+    assert chroma(rgb)[4:-4, 4:-4][(L > 1.02)[4:-4, 4:-4]].mean() < 0.02
+
+
+def test_nothing_clipped_is_untouched():
+    f, _ = ramp_frame(hi=0.9)
+    st = get_stage("highlights")
+    wbf = get_stage("whitebalance").run(f, get_stage("whitebalance").Params())
+    out = st.run(wbf, st.Params())
+    assert np.array_equal(out.pixels, wbf.pixels)
+
+
+def test_colored_highlight_keeps_its_hue():
+    """A blue sky whose blue channel clips next to unclipped sky: rebuilt blue, not cyan or magenta."""
+    h, w = 64, 256
+    sky = np.array([0.30, 0.55, 1.0])                  # white-balanced sky colour (blue strongest)
+    L = np.linspace(0.5, 2.0, w)[None, :].repeat(h, 0)
+    cam = L[..., None] * sky * NEUTRAL                 # raw = wb'd × neutral
+    m = Metadata(source="synthetic", kind="raw", cfa_pattern="RGGB")
+    m.color_matrix1, m.illuminant1 = synth.camera_matrix(), 21
+    m.as_shot_neutral = NEUTRAL.copy()
+    m.saturation = np.ones(3, np.float32)
+    f = Frame(np.minimum(synth.mosaic(cam, "RGGB"), 1.0).astype(np.float32), State.CFA, m)
+    rgb = develop_to_rgb(f, "reconstruct")
+    raw = L[..., None] * sky * NEUTRAL
+    only_b = (raw[..., 2] >= 1.0) & (raw[..., 1] < 0.97) & (raw[..., 0] < 0.97)
+    sel = rgb[4:-4, 4:-4][only_b[4:-4, 4:-4]]
+    assert sel.size, "the scene must have a band where only blue clipped"
+    # hue: blue stays the strongest channel and the R:G ratio of the sky is kept
+    assert np.all(sel[:, 2] >= sel[:, 1] * 0.98)
+    assert abs(np.median(sel[:, 0] / sel[:, 1]) - sky[0] / sky[1]) < 0.06
