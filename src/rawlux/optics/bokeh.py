@@ -12,7 +12,7 @@ Method (after Wadhwa et al. 2018, "Synthetic Depth-of-Field with a Single-Camera
    its two nearest layers with weights linear in the *signed squared radius*, so the second moment
    of the blur is exactly that of the pixel's own disc.
 3. Each layer — premultiplied colour and coverage — is blurred with its aperture kernel (scatter of
-   every pixel by its own disc, done per layer) at a resolution where the kernel is 2–4.5 pixels in
+   every pixel by its own disc, done per layer) at a resolution where the kernel is 2.5–5 pixels in
    radius (larger blurs are done on box-downsampled layers, so every layer costs about the same).
 4. Layers are composited back to front: far layers *over* each other, then the in-focus layer;
    near layers are composited front to back (*under*) and laid over the result. Dividing by the
@@ -163,9 +163,11 @@ def layer_radii(r_max: float) -> list[float]:
 
 
 def _scale_for(r: float) -> int:
-    if r < 4.5:
+    """Resolution divisor for a layer, so that its kernel is 2.5–5 px in radius (≤ 11×11 taps: the
+    direct convolution path, several times faster than the DFT one larger kernels take)."""
+    if r < 5.0:
         return 1
-    return int(2 ** math.floor(math.log2(r / 2.25)))
+    return int(2 ** math.floor(math.log2(r / 2.5)))
 
 
 # ----------------------------------------------------------------------------- render
@@ -184,6 +186,10 @@ def _blur(lay: np.ndarray, r_lo: float, s: int, spec: KernelSpec, full_hw: tuple
 
     if r_lo * s < 2.5:
         return cv2.GaussianBlur(lay, (0, 0), r_lo / 2.0, borderType=cv2.BORDER_REFLECT)
+    if s > 1:
+        # box-downsampling and bilinear upsampling add ≈ 1/4 low-res px² of variance per axis; a disc
+        # has ρ²/4 per axis, so a disc of √(ρ² − 1) keeps the layer's second moment that of radius ρ
+        r_lo = math.sqrt(max(r_lo * r_lo - 1.0, 0.8 * r_lo * r_lo))
     if not spec.varies or r_lo * s < 5.0:
         k = kernel(spec if not spec.varies else KernelSpec("round"), r_lo)
         return cv2.filter2D(lay, -1, k, borderType=cv2.BORDER_REFLECT)
@@ -291,14 +297,35 @@ def render(img: np.ndarray, coc: np.ndarray, opts: RenderOptions = RenderOptions
             back = resize_to(back, 1)
         if front is None:
             front = np.zeros((ph, pw, 4), np.float32)
-        elif sf != 1:
-            front = resize_to(front, 1)
+        else:
+            if sf != 1:
+                front = resize_to(front, 1)
+            back = fill_holes(back)     # what a blurred foreground reveals: the background, extended
         out = np.empty((ph, pw, 3), np.float32)
         k["finish"](front, back, out)
         out = np.ascontiguousarray(out[:h, :w])
     if opts.glow > 0:
         out = soft_glow(out, opts.glow, opts.glow_radius)
     return out
+
+
+def fill_holes(acc: np.ndarray) -> np.ndarray:
+    """Push-pull: extend premultiplied colour + coverage (H×W×4) into uncovered places, coverage → 1."""
+    import cv2
+
+    levels = [acc]
+    while min(levels[-1].shape[:2]) > 4:
+        a = levels[-1]
+        levels.append(cv2.resize(a, ((a.shape[1] + 1) // 2, (a.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA))
+    top = levels[-1].copy()
+    cov = np.maximum(top[..., 3:4], 1e-6)
+    top = np.where(top[..., 3:4] > 1e-6, top / cov, 0).astype(np.float32)
+    top[..., 3] = 1.0
+    for lev in reversed(levels[:-1]):
+        up = cv2.resize(top, (lev.shape[1], lev.shape[0]), interpolation=cv2.INTER_LINEAR)
+        t = 1.0 - np.clip(lev[..., 3:4], 0.0, 1.0)
+        top = lev + t * up
+    return np.ascontiguousarray(top, dtype=np.float32)
 
 
 def soft_glow(img: np.ndarray, amount: float, radius: float) -> np.ndarray:

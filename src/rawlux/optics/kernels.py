@@ -64,6 +64,10 @@ def _inside(spec: KernelSpec, x: np.ndarray, y: np.ndarray, radius: float, pos: 
 def kernel(spec: KernelSpec, radius: float, pos: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The normalised kernel (float32, odd square) of an aperture of ``radius`` pixels, centred on its centroid."""
     radius = max(float(radius), 0.5)
+    if spec.shape == "polygon" and spec.blades >= 3:
+        # same f-number, same aperture area: the polygon's circumradius is a little larger than the disc's
+        n = spec.blades
+        radius *= math.sqrt(2 * math.pi / (n * math.sin(2 * math.pi / n))) ** (1.0 - spec.curvature)
     half = int(math.ceil(radius * 1.7)) if spec.shape == "swirly" else int(math.ceil(radius))
     size = 2 * half + 1
     ss = 4
