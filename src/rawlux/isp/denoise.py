@@ -1,0 +1,311 @@
+"""Raw denoising that knows the noise: a Poisson–Gaussian model per file, denoised in the CFA domain.
+
+The noise of a linear sensor value x is modelled as Poisson–Gaussian, ``var(x) = S·x + O`` per colour
+(Foi, Trimeche, Katkovnik, Egiazarian 2008). The model of a file comes from, in this order:
+
+1. the DNG ``NoiseProfile`` (``meta.noise_profile``: one (S, O) pair for all planes or one per colour),
+   rescaled by the white-balance gains already applied (a gain k turns (S, O) into (k·S, k²·O));
+2. an estimate from the image itself: on the two green planes, 2×2 Haar details of non-overlapping blocks;
+   the difference of the two planes' diagonal details is nearly pure noise (the scene mostly cancels, the
+   noise does not), and for Gaussian noise it is independent of the horizontal and vertical details used to
+   pick the smooth blocks, so that selection does not bias it. Robust (MAD) variances in intensity bins are
+   fitted by weighted least squares to ``S·x + O``; red and blue follow by the white-balance gains.
+   (An ISO value alone does not give a model: its mapping to noise is specific to each sensor.)
+
+Denoising (Mäkitalo & Foi 2013): the generalised Anscombe transform makes each CFA plane's noise unit
+variance; an orthonormal 4×4 transform turns the planes (R, G1, G2, B) into one luminance and three colour
+differences, still with unit-variance, independent noise; each is denoised by an undecimated à-trous
+(B3-spline) wavelet with a local Wiener gain per coefficient (noise variance per level known exactly);
+then the inverse colour transform and the closed-form unbiased inverse of the Anscombe transform.
+All of it is OpenCV filters and numpy on quarter-size planes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..frame import BAYER_PATTERNS, Frame, State
+from ..pipeline.stage import Params, Stage, param
+
+DENOISE_METHODS = ("wavelet",)
+
+#: wavelet levels and the multiplier of the noise variance in the Wiener gain at strength 1
+_LEVELS = 4
+_WIENER_K = 1.0
+_WIN = 5
+#: fraction of the smoothest blocks per intensity bin used by the noise estimate
+_SMOOTH_Q = 0.05
+#: the least spread of bin intensities from which a signal-dependent slope is fitted
+_MIN_SPAN = 0.15
+
+
+# ----------------------------------------------------------------------------- noise model
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """``var = S·x + O`` per colour (R, G, B) in the units of the frame's pixels."""
+
+    S: tuple[float, float, float]
+    O: tuple[float, float, float]
+    source: str  # "profile" | "estimate"
+
+    def std(self, x: float, colour: int = 1) -> float:
+        return float(np.sqrt(max(self.S[colour] * x + self.O[colour], 0.0)))
+
+
+def _planes(cfa: np.ndarray) -> list[np.ndarray]:
+    """The four CFA planes in reading order (0,0), (0,1), (1,0), (1,1), cropped to a common even size."""
+    h, w = (cfa.shape[0] // 2) * 2, (cfa.shape[1] // 2) * 2
+    return [cfa[i // 2:h:2, i % 2:w:2] for i in range(4)]
+
+
+def estimate_noise(cfa: np.ndarray, pattern: str, gains=None, clip: float = 0.98) -> NoiseModel:
+    """Estimate the Poisson–Gaussian model of a mosaic from the mosaic itself.
+
+    Measured on green, where the two green planes see nearly the same scene: the difference of their
+    2×2 Haar diagonal details cancels most texture but keeps the noise (their noise is independent).
+    Red and blue follow from green by the white-balance ``gains`` (R, G, B) already applied, if given
+    (same sensor noise before the gains), else they take green's model.
+    """
+    import cv2
+
+    code = BAYER_PATTERNS[pattern]
+    planes = _planes(np.asarray(cfa, np.float32))
+    g1, g2 = [planes[i] for i, c in enumerate(code) if c == 1]
+    h, w = (g1.shape[0] // 2) * 2, (g1.shape[1] // 2) * 2
+    if h < 8 or w < 8:
+        return NoiseModel((0.0,) * 3, (0.0,) * 3, "estimate")  # type: ignore[arg-type]
+
+    def haar(p):
+        a, b, c, d = p[0:h:2, 0:w:2], p[0:h:2, 1:w:2], p[1:h:2, 0:w:2], p[1:h:2, 1:w:2]
+        act = np.abs(0.5 * (a + b - c - d)) + np.abs(0.5 * (a - b + c - d))
+        return 0.25 * (a + b + c + d), 0.5 * (a - b - c + d), act
+
+    m1, d1, a1 = haar(g1)
+    m2, d2, a2 = haar(g2)
+    mean = 0.5 * (m1 + m2)
+    diag = (d1 - d2) * np.float32(1 / np.sqrt(2))
+    act = cv2.blur(a1 + a2, (3, 3), borderType=cv2.BORDER_REFLECT_101)
+    top = np.maximum(_block_max(g1, h, w), _block_max(g2, h, w))
+    ok = (top < clip) & np.isfinite(diag) & np.isfinite(mean)
+    if int(ok.sum()) < 64:
+        return NoiseModel((0.0,) * 3, (0.0,) * 3, "estimate")  # type: ignore[arg-type]
+    s, o = _fit(mean[ok], diag[ok], act[ok])
+    k = np.ones(3) if gains is None else np.asarray(gains, np.float64).reshape(-1)[:3]
+    S = tuple(float(k[c] / k[1] * s) for c in range(3))
+    O = tuple(float((k[c] / k[1]) ** 2 * o) for c in range(3))
+    return NoiseModel(S, O, "estimate")  # type: ignore[arg-type]
+
+
+def _block_max(p: np.ndarray, h: int, w: int) -> np.ndarray:
+    return np.maximum(np.maximum(p[0:h:2, 0:w:2], p[0:h:2, 1:w:2]), np.maximum(p[1:h:2, 0:w:2], p[1:h:2, 1:w:2]))
+
+
+def _fit(x: np.ndarray, diag: np.ndarray, act: np.ndarray, bins: int = 12) -> tuple[float, float]:
+    """Weighted least squares of per-bin noise variances against the bin means.
+
+    In each intensity bin, over its smoothest blocks (the fraction ``_SMOOTH_Q`` with the least horizontal
+    and vertical detail), σ is the robust MAD of the diagonal detail.
+    """
+    edges = np.quantile(x, np.linspace(0, 1, bins + 1))
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+    mx, mv, wt = [], [], []
+    for k in range(bins):
+        sel = idx == k
+        if int(sel.sum()) < 32:
+            continue
+        a = act[sel]
+        keep = a <= np.quantile(a, _SMOOTH_Q)
+        if int(keep.sum()) < 16:
+            continue
+        sg = 1.4826 * float(np.median(np.abs(diag[sel][keep])))
+        mx.append(float(np.mean(x[sel][keep])))
+        mv.append(sg * sg)
+        wt.append(float(keep.sum()))
+    if len(mx) < 2:
+        return 0.0, (float(mv[0]) if mv else 0.0)
+    X, V, W = np.array(mx), np.array(mv), np.sqrt(np.array(wt))
+    if X.max() - X.min() < _MIN_SPAN:
+        # too narrow a range of intensities to read a slope: signal-independent noise only (errs low above)
+        return 0.0, float(np.average(V, weights=W))
+    from scipy.optimize import nnls
+
+    A = np.stack([X, np.ones_like(X)], axis=1) * W[:, None]
+    (s, o), _ = nnls(A.astype(np.float64), (V * W).astype(np.float64))
+    return float(s), float(o)
+
+
+def profile_noise(frame: Frame) -> NoiseModel | None:
+    """The model from the file's NoiseProfile, in the units of the frame (after its white balance)."""
+    prof = frame.meta.noise_profile
+    if not prof:
+        return None
+    vals = [float(v) for v in prof]
+    if len(vals) == 2:
+        pairs = [vals] * 3
+    elif len(vals) >= 6 and len(vals) % 2 == 0:
+        pairs = [vals[0:2], vals[2:4], vals[4:6]]
+    else:
+        return None
+    if not all(np.isfinite(v) for p in pairs for v in p) or any(p[0] < 0 for p in pairs):
+        return None
+    gains = np.ones(3)
+    if frame.meta.wb_applied and frame.meta.wb_multipliers is not None:
+        gains = np.asarray(frame.meta.wb_multipliers, np.float64).reshape(-1)[:3]
+    S = tuple(float(gains[c] * pairs[c][0]) for c in range(3))
+    O = tuple(float(gains[c] ** 2 * max(pairs[c][1], 0.0)) for c in range(3))
+    return NoiseModel(S, O, "profile")  # type: ignore[arg-type]
+
+
+def noise_model(frame: Frame) -> NoiseModel:
+    """The noise model of a CFA frame: its NoiseProfile if it has one, else estimated from its pixels."""
+    m = profile_noise(frame)
+    if m is not None:
+        return m
+    gains = frame.meta.wb_multipliers if frame.meta.wb_applied else None
+    return estimate_noise(frame.pixels, frame.meta.cfa_pattern or "RGGB", gains)
+
+
+# ----------------------------------------------------------------------------- the denoiser
+
+_B3 = np.array([1, 4, 6, 4, 1], np.float32) / 16.0
+
+
+def _atrous_kernel(level: int) -> np.ndarray:
+    step = 1 << level
+    k = np.zeros(4 * step + 1, np.float32)
+    k[::step] = _B3
+    return k
+
+
+@lru_cache(maxsize=None)
+def _level_noise(levels: int) -> tuple[float, ...]:
+    """Standard deviation of each detail level for unit white noise (from the impulse responses)."""
+    import cv2
+
+    n = 8 * (1 << levels) + 1
+    delta = np.zeros((n, n), np.float32)
+    delta[n // 2, n // 2] = 1.0
+    cur = delta
+    out = []
+    for lv in range(levels):
+        k = _atrous_kernel(lv)
+        nxt = cv2.sepFilter2D(cur, -1, k, k, borderType=cv2.BORDER_REFLECT_101)
+        out.append(float(np.sqrt(np.sum((cur - nxt) ** 2))))
+        cur = nxt
+    return tuple(out)
+
+
+def _wavelet_denoise(p: np.ndarray, strength: float, levels: int = _LEVELS) -> np.ndarray:
+    """Denoise a plane with unit-variance Gaussian noise: à-trous wavelet, local Wiener gain per level."""
+    import cv2
+
+    sig = _level_noise(levels)
+    cur = p
+    out = np.zeros_like(p)
+    for lv in range(levels):
+        k = _atrous_kernel(lv)
+        nxt = cv2.sepFilter2D(cur, -1, k, k, borderType=cv2.BORDER_REFLECT_101)
+        w = cur - nxt
+        nv = np.float32(_WIENER_K * strength * sig[lv] ** 2)
+        e = cv2.blur(w * w, (_WIN, _WIN), borderType=cv2.BORDER_REFLECT_101)
+        gain = np.maximum(e - nv, 0.0) / np.maximum(e, np.float32(1e-12))
+        out += w * gain
+        cur = nxt
+    return out + cur
+
+
+def _gat(x: np.ndarray, s: float, o: float) -> np.ndarray:
+    """Generalised Anscombe transform for var = s·x + o (noise becomes unit variance)."""
+    if s <= 0:
+        return x / np.float32(np.sqrt(o))
+    arg = np.maximum(x * np.float32(s) + np.float32(0.375 * s * s + o), 0.0)
+    return np.float32(2.0 / s) * np.sqrt(arg)
+
+
+def _gat_inverse(y: np.ndarray, s: float, o: float) -> np.ndarray:
+    """Closed-form approximation of the exact unbiased inverse of :func:`_gat`."""
+    if s <= 0:
+        return y * np.float32(np.sqrt(o))
+    y = np.maximum(y, np.float32(0.8))  # the approximation holds above this; below, the signal is ~0
+    c = np.float32(np.sqrt(1.5))
+    inv = 0.25 * y * y + 0.25 * c / y - 1.375 / (y * y) + 0.625 * c / (y * y * y) - 0.125
+    return (np.float32(s) * inv - np.float32(o / s)).astype(np.float32)
+
+
+#: orthonormal transform of the planes (R, G1, G2, B) into luminance and three colour differences
+_H = np.array([[0.5, 0.5, 0.5, 0.5],
+               [1 / np.sqrt(2), 0, 0, -1 / np.sqrt(2)],
+               [0.5, -0.5, -0.5, 0.5],
+               [0, 1 / np.sqrt(2), -1 / np.sqrt(2), 0]], np.float32)
+
+
+def denoise_cfa(cfa: np.ndarray, pattern: str, model: NoiseModel, strength: float = 1.0) -> np.ndarray:
+    """Denoise an H×W mosaic whose noise follows ``model``; returns a new H×W float32 mosaic."""
+    pattern = str(pattern).upper()
+    if pattern not in BAYER_PATTERNS:
+        raise ParameterError(f"unknown CFA pattern {pattern!r} (valid: {', '.join(BAYER_PATTERNS)})")
+    cfa = np.ascontiguousarray(cfa, np.float32)
+    out = cfa.copy()
+    if strength <= 0 or cfa.shape[0] < 4 or cfa.shape[1] < 4:
+        return out
+    code = BAYER_PATTERNS[pattern]
+    planes = _planes(cfa)
+    # order (R, G1, G2, B) whatever the pattern
+    order = [code.index(0), [i for i, c in enumerate(code) if c == 1][0],
+             [i for i, c in enumerate(code) if c == 1][1], code.index(2)]
+    so = []
+    stab = []
+    for pos in order:
+        col = code[pos]
+        s, o = float(model.S[col]), float(model.O[col])
+        o = max(o, 1e-12 if s > 0 else 1e-14)
+        so.append((s, o))
+        stab.append(_gat(planes[pos], s, o))
+    if all(s == 0 and o <= 1e-12 for s, o in so):
+        return out
+    st = np.stack(stab, axis=-1)
+    comp = st @ _H.T
+    for k in range(4):
+        comp[..., k] = _wavelet_denoise(np.ascontiguousarray(comp[..., k]), strength)
+    back = comp @ _H
+    h2, w2 = planes[0].shape
+    for j, pos in enumerate(order):
+        s, o = so[j]
+        out[pos // 2:2 * h2:2, pos % 2:2 * w2:2] = _gat_inverse(np.ascontiguousarray(back[..., j]), s, o)
+    return out
+
+
+# ----------------------------------------------------------------------------- the stage
+
+@dataclass(frozen=True)
+class DenoiseParams(Params):
+    method: str = param("wavelet", choices=DENOISE_METHODS,
+                        doc="wavelet: variance-stabilised, colour-decorrelated wavelet Wiener filter")
+    strength: float | None = param(None, min=0.0, max=8.0, nullable=True,
+                                   doc="multiplier of the modelled noise to remove; empty = auto (1: "
+                                       "exactly the noise of the file's profile or the estimate), 0 = off")
+
+
+class Denoise(Stage):
+    name = "denoise"
+    Params = DenoiseParams
+    takes = frozenset({State.CFA})
+    gives = None
+    doc = "raw denoise on the mosaic with the file's Poisson–Gaussian noise model"
+
+    def applies(self, frame: Frame, p: Params) -> bool:
+        return bool(p.enabled) and frame.state in self.takes and frame.meta.cfa_pattern in BAYER_PATTERNS
+
+    def run(self, frame: Frame, p: DenoiseParams) -> Frame:
+        strength = 1.0 if p.strength is None else float(p.strength)
+        if strength <= 0:
+            return frame
+        model = noise_model(frame)
+        px = denoise_cfa(frame.pixels, frame.meta.cfa_pattern, model, strength)  # type: ignore[arg-type]
+        out = frame.with_pixels(px)
+        out.meta.extra["noise_model"] = {"S": list(model.S), "O": list(model.O), "source": model.source}
+        return out
