@@ -245,25 +245,34 @@ def _view(img: np.ndarray, rs: slice, cs: slice, p: int) -> np.ndarray:
     return img[rs, cs] if img.ndim == 2 else img[rs, cs, p]
 
 
-def _gain_map_apply(img: np.ndarray, a: dict[str, Any]) -> None:
-    import cv2
+def _interp_matrix(pos: np.ndarray, n: int) -> np.ndarray:
+    """Rows of linear-interpolation weights at fractional indices ``pos`` into ``n`` samples (clamped)."""
+    m = np.zeros((pos.size, n), np.float64)
+    p = np.clip(pos, 0.0, n - 1.0)
+    i0 = np.minimum(np.floor(p).astype(np.int64), max(n - 2, 0))
+    f = p - i0 if n > 1 else np.zeros_like(p)
+    rows = np.arange(pos.size)
+    m[rows, i0] += 1.0 - f
+    if n > 1:
+        m[rows, i0 + 1] += f
+    return m
 
+
+def _gain_map_apply(img: np.ndarray, a: dict[str, Any]) -> None:
     h, w = img.shape[:2]
     rs, cs, planes = _region(img, a)
-    rows = np.arange(h)[rs].astype(np.float32)
-    cols = np.arange(w)[cs].astype(np.float32)
+    rows = np.arange(h)[rs].astype(np.float64)
+    cols = np.arange(w)[cs].astype(np.float64)
     if rows.size == 0 or cols.size == 0:
         return
-    # relative image coordinates → fractional map indices (clamped at the map's edges)
+    # relative image coordinates → fractional map indices; bilinear, clamped at the map's edges
     fv = ((rows + 0.5) / h - a["origin_v"]) / a["spacing_v"] if a["points_v"] > 1 else np.zeros_like(rows)
     fh = ((cols + 0.5) / w - a["origin_h"]) / a["spacing_h"] if a["points_h"] > 1 else np.zeros_like(cols)
-    mx = np.broadcast_to(fh[None, :].astype(np.float32), (rows.size, cols.size))
-    my = np.broadcast_to(fv[:, None].astype(np.float32), (rows.size, cols.size))
-    mx, my = np.ascontiguousarray(mx), np.ascontiguousarray(my)
-    g = a["gains"]
+    wy = _interp_matrix(fv, a["points_v"])
+    wx = _interp_matrix(fh, a["points_h"])
+    g = a["gains"].astype(np.float64)
     for i, p in enumerate(planes):
-        gp = np.ascontiguousarray(g[:, :, min(i, g.shape[2] - 1)])
-        gain = cv2.remap(gp, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        gain = (wy @ g[:, :, min(i, g.shape[2] - 1)] @ wx.T).astype(np.float32)   # separable bilinear
         v = _view(img, rs, cs, p)
         v *= gain
 
