@@ -110,13 +110,14 @@ def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | Non
                    moving_object: np.ndarray | None = None, object_radius: int = 60,
                    object_moves: float = 0.5, exposures: list[float] | None = None,
                    blur: list[float] | None = None, noise: tuple[float, float] | None = None,
-                   black: int = 512, white: int = 16383) -> SimBurst:
+                   black: int = 512, white: int = 16383, keep_views: bool = False) -> SimBurst:
     """Simulate a hand-held raw burst of ``n`` frames from a linear RGB ``scene`` (values in [0, 1]).
 
     ``size`` (h, w): frame size (default: the scene less a margin for the shake). ``moving_object``:
     an RGB texture pasted as a soft disc that jumps 25–60 px in a fraction ``object_moves`` of the
     frames other than the reference. ``exposures``: per-frame relative exposure (brackets).
     ``blur``: per-frame motion-blur length in pixels. ``noise``: (a, b), default from ``iso``.
+    ``keep_views``: keep every frame's clean view in ``truths`` (memory: n full RGB images).
     """
     import cv2
 
@@ -164,7 +165,17 @@ def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | Non
         a_w = cv2.warpAffine(alpha, m, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         return scene * (1 - a_w[..., None]) + t_w * a_w[..., None]
 
-    mats, views, truths = [], [], []
+    mask = None
+    if moving_object is not None:
+        r = object_radius
+        cy, cx = obj_pos[ref]
+        # object disc mapped into the reference view (the reference's matrix is drawn first below)
+    code = np.array(BAYER_PATTERNS[pattern]).reshape(2, 2)
+    cfa_idx = np.tile(code, (h // 2, w // 2))
+    frames, mats, truths = [], [], []
+    truth = None
+    cm = np.diag(neutral_a) @ _XYZ_TO_RGB
+    cm = cm / (cm @ _D65_XYZ)[:, None] * neutral_a[:, None]   # D65 white → the camera neutral
     for k in range(n):
         th = rng.uniform(-rotation, rotation)
         ty, tx = rng.uniform(-shift, shift, size=2)
@@ -176,40 +187,26 @@ def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | Non
         if blur[k] > 0:  # motion blur: average of positions along a random direction
             steps = max(3, int(np.ceil(blur[k])) * 2 + 1)
             ang = rng.uniform(0, np.pi)
-            acc = np.zeros((h, w, 3), np.float32)
-            for s in np.linspace(-blur[k] / 2, blur[k] / 2, steps):
+            view = np.zeros((h, w, 3), np.float32)
+            for s_ in np.linspace(-blur[k] / 2, blur[k] / 2, steps):
                 mm = m.copy()
-                mm[:, 2] += s * np.array([np.cos(ang), np.sin(ang)])
-                acc += cv2.warpAffine(sc, mm, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
-            view = acc / steps
+                mm[:, 2] += s_ * np.array([np.cos(ang), np.sin(ang)])
+                view += cv2.warpAffine(sc, mm, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
+            view /= steps
         else:
             view = cv2.warpAffine(sc, m, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
         view = np.clip(view, 0.0, None).astype(np.float32)
-        truths.append(view)
-        views.append(view)
-
-    mask = None
-    if moving_object is not None:
-        r = object_radius
-        cy, cx = obj_pos[ref]
-        # object disc mapped into the reference view
-        mref = np.vstack([mats[ref], [0, 0, 1]])
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-        sx = mref[0, 0] * xx + mref[0, 1] * yy + mref[0, 2]
-        sy = mref[1, 0] * xx + mref[1, 1] * yy + mref[1, 2]
-        mask = np.hypot(sy - cy, sx - cx) <= r - 1.0
-
-    code = np.array(BAYER_PATTERNS[pattern]).reshape(2, 2)
-    cfa_idx = np.tile(code, (h // 2, w // 2))
-    frames = []
-    cm = np.diag(neutral_a) @ _XYZ_TO_RGB
-    cm = cm / (cm @ _D65_XYZ)[:, None] * neutral_a[:, None]   # D65 white → the camera neutral
-    for k in range(n):
-        cam = views[k] * neutral_a.astype(np.float32) * np.float32(exposures[k])
+        if k == ref:
+            truth = view * np.float32(exposures[ref])
+        if keep_views:
+            truths.append(view)
+        cam = view * (neutral_a * exposures[k]).astype(np.float32)
+        del view
         v = np.take_along_axis(cam, cfa_idx[..., None], axis=2)[..., 0]
+        del cam
         v = np.clip(v, 0.0, None)
-        photons = rng.poisson(v / a) * a if a > 0 else v
-        noisy = photons + rng.normal(0.0, np.sqrt(b), size=v.shape) if b > 0 else photons
+        photons = (rng.poisson(v / a) * a).astype(np.float32) if a > 0 else v
+        noisy = photons + rng.normal(0.0, np.sqrt(b), size=v.shape).astype(np.float32) if b > 0 else photons
         dn = np.clip(np.rint(black + noisy * (white - black)), 0, white).astype(np.uint16)
         meta = Metadata(source=None, kind="raw", make="rawlux", model="burst simulator", cfa_pattern=pattern)
         meta.black_level = np.full((2, 2), float(black), np.float32)
@@ -222,7 +219,12 @@ def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | Non
         meta.exif = {"Make": "rawlux", "Model": "burst simulator", "ISO": int(iso),
                      "ExposureTime": 0.01 * exposures[k], "FNumber": 2.0, "FocalLength": 5.0}
         frames.append(Frame(dn, State.RAW, meta))
-    truth = truths[ref] * np.float32(exposures[ref])
+    if moving_object is not None:
+        mref = np.vstack([mats[ref], [0, 0, 1]])
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+        sx = mref[0, 0] * xx + mref[0, 1] * yy + mref[0, 2]
+        sy = mref[1, 0] * xx + mref[1, 1] * yy + mref[1, 2]
+        mask = np.hypot(sy - cy, sx - cx) <= r - 1.0
     return SimBurst(frames, truth.astype(np.float32), ref, mats, mask, (a, b), neutral_a,
                     exposures=exposures, truths=truths)
 
