@@ -20,6 +20,7 @@ from .errors import EXIT_CODES, ParameterError, RawluxError
 COMMANDS: dict[str, str] = {
     "develop": "rawlux.cli:develop_cmd",
     "demo": "rawlux.cli:demo_cmd",
+    "frame": "rawlux.frames.cli:frame",
 }
 
 
@@ -59,9 +60,7 @@ def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
         except KeyboardInterrupt:
             click.echo("rawlux: interrupted", err=True)
             code = 130
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException:
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as e:  # noqa: BLE001 - the CLI boundary
             if _debug():
@@ -74,10 +73,43 @@ def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rawlux")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def main(debug: bool) -> None:
+def cli(debug: bool) -> None:
     """rawlux: an open computational camera (RAW/DNG in, finished photograph out)."""
     if debug:
         os.environ["RAWLUX_DEBUG"] = "1"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `rawlux` entry point: usage errors are one line too (exit 2)."""
+    if "--debug" in (argv if argv is not None else sys.argv[1:]):
+        os.environ["RAWLUX_DEBUG"] = "1"
+    else:
+        # library notices (lens not found, opcode skipped, ...) are kept in meta.extra['notices'];
+        # the CLI shows errors only, one line each (`--debug` shows everything)
+        import logging
+        lg = logging.getLogger("rawlux")
+        lg.addHandler(logging.NullHandler())
+        lg.propagate = False
+    try:
+        rv = cli.main(args=argv, prog_name="rawlux", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as e:   # `rawlux` alone: the help text
+        click.echo(e.ctx.get_help() if e.ctx else str(e))
+        return 0
+    except click.UsageError as e:
+        where = f" ({e.ctx.command_path})" if e.ctx is not None and e.ctx.command_path else ""
+        click.echo(f"rawlux: error: {' '.join(e.format_message().split())}{where}", err=True)
+        return EXIT_CODES["parameter"]
+    except click.exceptions.Abort:
+        click.echo("rawlux: interrupted", err=True)
+        return 130
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        click.echo(f"rawlux: error: {' '.join(e.format_message().split())}", err=True)
+        return e.exit_code
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return rv if isinstance(rv, int) else 0
 
 
 # ----------------------------------------------------------------------------- develop
@@ -115,7 +147,7 @@ def develop_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--raw", "raw", default=None, metavar="WxH,BITS,PATTERN[,BLACK][,le|be]", help="Read inputs as headerless sensor dumps."),
         click.option("--cfa", default=None, metavar="PATTERN[,BLACK[,WHITE]]", help="Read inputs as mosaics stored in greyscale PNG/TIFF."),
         click.option("--profile", default=None, type=click.Path(dir_okay=False), help="Camera profile (.toml) to use instead of the file's matrices."),
-        click.option("--max-pixels", type=int, default=None, help="Refuse images with more pixels (default 250 MP or RAWLUX_MAX_PIXELS)."),
+        click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse images with more pixels (default 250 MP or RAWLUX_MAX_PIXELS)."),
         click.option("--no-sidecar", is_flag=True, help="Ignore IMG.ext.rawlux.toml sidecars."),
     ]
     for o in reversed(opts):
@@ -140,6 +172,9 @@ def recipe_overrides(wb: str | None, space: str | None) -> dict[str, Any]:
 @click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif"]), default=None, help="Output format (default: from -o's extension, else jpeg).")
 @click.option("--bits", type=click.Choice(["8", "16", "32"]), default="8", help="Bits per channel (32 = linear float TIFF).")
 @click.option("--quality", type=click.IntRange(1, 100), default=92, help="JPEG/HEIF quality.")
+@click.option("--frame", "frame_t", default=None, metavar="TEMPLATE", help="Frame the photo with an EXIF template (bar, border, ...; see `rawlux frame --list`).")
+@click.option("--frame-logo", default=None, type=click.Path(dir_okay=False), help="Logo (PNG/SVG) for the frame.")
+@click.option("--frame-set", multiple=True, metavar="KEY=VALUE", help="Override a frame field (text.left=..., field.device=...).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -147,7 +182,8 @@ def recipe_overrides(wb: str | None, space: str | None) -> dict[str, Any]:
 def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, look: str | None,
                 sets: tuple[str, ...], wb: str | None, space: str | None, raw: str | None, cfa: str | None,
                 profile: str | None, max_pixels: int | None, no_sidecar: bool, fmt: str | None, bits: str,
-                quality: int, overwrite: bool, quiet: bool, debug: bool) -> int:
+                quality: int, frame_t: str | None, frame_logo: str | None, frame_set: tuple[str, ...],
+                overwrite: bool, quiet: bool, debug: bool) -> int:
     """Develop RAW/DNG (or JPEG/PNG/TIFF/HEIF) files into finished photographs."""
     from .io.decode import CfaSpec, RawSpec
     from .io.encode import format_for
@@ -166,6 +202,14 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
     fmt_name = format_for(out, fmt) if out else (fmt and format_for("x", fmt)) or "jpeg"
     if out_dir and not Path(out_dir).is_dir():
         raise ParameterError(f"--out-dir {out_dir}: no such folder")
+    frame_ov = None
+    if frame_t is not None:
+        from .frames import load_template
+        from .frames.cli import parse_sets
+        frame_ov = parse_sets(frame_set)
+        load_template(frame_t, frame_ov)
+        if int(bits) == 32:
+            raise ParameterError("--frame needs a display-referred output (--bits 8 or 16)")
     multi = len(inputs) > 1
     if out and multi:
         raise ParameterError("-o names one file: use --out-dir with several inputs")
@@ -182,11 +226,10 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                 raise OutputError("exists (use --overwrite to replace it)", path=dst)
             rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
             frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile, max_pixels=max_pixels)  # type: ignore[arg-type]
-            if int(bits) == 32:
-                frame_to_save = frame
-            else:
-                frame_to_save = frame
-            rawlux.save(frame_to_save, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
+            if frame_t is not None:
+                from .frames import apply_frame
+                frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)
+            rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
             if not quiet:
                 note = "; ".join(n for n in (frame.meta.extra.get("note"), frame.meta.extra.get("wb_note")) if n)
                 click.echo(f"{src} → {dst}" + (f"  ({note})" if note else ""))
@@ -217,4 +260,4 @@ def demo_cmd(outdir: str, debug: bool) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

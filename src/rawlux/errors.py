@@ -26,8 +26,8 @@ class RawluxError(Exception):
         self.path = None if path is None else str(path)
         super().__init__(message)
 
-    def __str__(self) -> str:  # "file: message" when the file is known and not already named
-        msg = super().__str__()
+    def __str__(self) -> str:  # "file: message" when the file is known and not already named; one line
+        msg = " ".join(super().__str__().split())
         if self.path and self.path not in msg:
             return f"{self.path}: {msg}"
         return msg

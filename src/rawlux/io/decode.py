@@ -9,11 +9,13 @@ Pixel counts are checked against ``max_pixels`` before any pixel buffer is alloc
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -21,6 +23,32 @@ from ..errors import ImageTooLarge, InputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, Metadata, State
 
 DEFAULT_MAX_PIXELS = 250_000_000
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what C libraries (LibRaw, libjpeg, libtiff) print on stderr while decoding: rawlux reports
+    problems itself, in one line. Kept when RAWLUX_DEBUG is set."""
+    if os.environ.get("RAWLUX_DEBUG"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+logging.getLogger("tifffile").setLevel(logging.CRITICAL + 1 if not os.environ.get("RAWLUX_DEBUG") else logging.WARNING)
 
 
 def max_pixels_default() -> int:
@@ -162,6 +190,16 @@ def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None
         raise InputError(f"cannot be read: {e.strerror or e}", path=p) from None
     if size == 0:
         raise InputError("is empty (0 bytes)", path=p)
+    with quiet_native_stderr():
+        frame = _dispatch(p, head, size, limit, raw, cfa)
+    if profile is not None:
+        from ..colour.profile import CameraProfile
+        prof = CameraProfile.from_file(profile)
+        frame.meta.extra["profile"] = prof
+    return frame
+
+
+def _dispatch(p: str, head: bytes, size: int, limit: int, raw: Any, cfa: Any) -> Frame:
     if raw is not None:
         spec = raw if isinstance(raw, RawSpec) else RawSpec.parse(raw)
         frame = _read_dump(p, spec, size, limit)
@@ -186,10 +224,6 @@ def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None
                     frame = read_display_image(p, "tiff", limit)
         else:
             frame = _read_libraw(p, limit, None)
-    if profile is not None:
-        from ..colour.profile import CameraProfile
-        prof = CameraProfile.from_file(profile)
-        frame.meta.extra["profile"] = prof
     return frame
 
 
