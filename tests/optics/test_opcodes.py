@@ -139,3 +139,18 @@ def test_hero6_gain_map_flattens_shading():
     ratio = out.pixels[:40, :40].mean() / max(frame.pixels[:40, :40].mean(), 1e-9)
     centre = out.pixels[1480:1520, 1980:2020].mean() / frame.pixels[1480:1520, 1980:2020].mean()
     assert ratio > 1.5 and abs(centre - 1) < 0.05
+
+
+@needs_data
+def test_lossy_dng_polynomial_not_applied_twice():
+    """LibRaw maps lossy-DNG samples through OpcodeList2's MapPolynomial while decoding: the stage
+    must not square the curve (doing so turns the LG frame green: R/G of the means drops to ~0.1)."""
+    from rawlux.io.decode import open_image
+
+    fr = open_image(str(RAW / "lg-g4-linear-raw.dng"))
+    x = fr.pixels.astype(np.float32) / float(np.max(fr.meta.white_level))
+    out = Opcodes2().run(Frame(x, State.CAMERA_RGB, fr.meta), OpcodesParams())
+    assert np.array_equal(out.pixels, x)
+    assert any("already applied" in n for n in out.meta.extra["notices"])
+    wb = x.reshape(-1, 3).mean(0) / fr.meta.as_shot_neutral
+    assert 0.7 < wb[0] / wb[1] < 1.3 and 0.7 < wb[2] / wb[1] < 1.3       # balanced, not green

@@ -34,10 +34,33 @@ class _OpcodeListStage(Stage):
         ops = oc.opcode_lists(frame.meta).get(self.list_name, [])
         ops = oc.check_supported(ops, self.list_name, frame.meta, oc.PIXEL_OPS)
         meta = frame.meta.copy()
+        if self.list_name == "OpcodeList2" and _lossy_dng(meta.source):
+            # LibRaw's lossy-DNG decoder already maps samples through OpcodeList2's MapPolynomial /
+            # MapTable curves while decoding the JPEG tiles; applying them again would square them
+            done = [o for o in ops if o.name in ("MapPolynomial", "MapTable")]
+            if done:
+                oc.notice(meta, "OpcodeList2: MapPolynomial/MapTable already applied by the lossy-DNG decoder")
+                ops = [o for o in ops if o not in done]
         cfa = frame.pixels.ndim == 2 and frame.meta.cfa_pattern is not None
         out = oc.apply_pixel_opcodes(frame.pixels, ops, cfa=cfa, meta=meta)
         meta.extra[f"{self.list_name}_applied"] = [o.name for o in ops]
         return Frame(out, frame.state, meta)
+
+
+def _lossy_dng(path: str | None) -> bool:
+    """Whether the full-resolution raw IFD of a DNG uses lossy JPEG compression (34892)."""
+    if not path:
+        return False
+    try:
+        import tifffile
+
+        from ..io.dng import _pick_raw_page
+
+        with tifffile.TiffFile(path) as tif:
+            raw, _ = _pick_raw_page(tif)
+            return int(raw.compression) == 34892
+    except Exception:  # noqa: BLE001 - not a TIFF/DNG: nothing was applied by a decoder
+        return False
 
 
 class Opcodes1(_OpcodeListStage):
