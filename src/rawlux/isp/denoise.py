@@ -33,13 +33,15 @@ from ..pipeline.stage import Params, Stage, param
 DENOISE_METHODS = ("wavelet",)
 
 #: wavelet levels and the multiplier of the noise variance in the Wiener gain at strength 1
-_LEVELS = 4
+_LEVELS = 3
 _WIENER_K = 1.0
 _WIN = 5
 #: fraction of the smoothest blocks per intensity bin used by the noise estimate
 _SMOOTH_Q = 0.05
 #: the least spread of bin intensities from which a signal-dependent slope is fitted
 _MIN_SPAN = 0.15
+#: 4-row bands of the mosaic the estimate reads at most
+_EST_ROWS = 200
 
 
 # ----------------------------------------------------------------------------- noise model
@@ -73,7 +75,14 @@ def estimate_noise(cfa: np.ndarray, pattern: str, gains=None, clip: float = 0.98
     import cv2
 
     code = BAYER_PATTERNS[pattern]
-    planes = _planes(np.asarray(cfa, np.float32))
+    cfa = np.asarray(cfa, np.float32)
+    # at most ~_EST_ROWS rows of 4-row bands, evenly spread (enough statistics, bounded time)
+    band = max(1, cfa.shape[0] // (4 * _EST_ROWS))
+    if band > 1:
+        n = cfa.shape[0] // 4
+        keep = np.arange(0, n, band)
+        cfa = cfa[: n * 4].reshape(n, 4, cfa.shape[1])[keep].reshape(-1, cfa.shape[1])
+    planes = _planes(cfa)
     g1, g2 = [planes[i] for i, c in enumerate(code) if c == 1]
     h, w = (g1.shape[0] // 2) * 2, (g1.shape[1] // 2) * 2
     if h < 8 or w < 8:
@@ -199,48 +208,95 @@ def _level_noise(levels: int) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _wavelet_denoise(p: np.ndarray, strength: float, levels: int = _LEVELS) -> np.ndarray:
+@lru_cache(maxsize=None)
+def _kernels():
+    """The fused per-pixel loops (numba, compiled once and cached; built on first use)."""
+    from numba import njit, prange
+
+    @njit(cache=True, parallel=True, fastmath=True)
+    def detail(cur, nxt, w, w2):
+        for y in prange(cur.shape[0]):
+            for x in range(cur.shape[1]):
+                v = cur[y, x] - nxt[y, x]
+                w[y, x] = v
+                w2[y, x] = v * v
+
+    @njit(cache=True, parallel=True, fastmath=True)
+    def wiener(w, e, nv, acc):
+        tiny = np.float32(1e-12)
+        for y in prange(w.shape[0]):
+            for x in range(w.shape[1]):
+                ee = e[y, x]
+                acc[y, x] += w[y, x] * (max(ee - nv, np.float32(0.0)) / max(ee, tiny))
+
+    @njit(cache=True, parallel=True, fastmath=True)
+    def forward(cfa, rows, cols, s, o, comps):
+        # GAT of the planes (R, G1, G2, B), then the orthonormal colour transform
+        h2, w2 = comps.shape[1], comps.shape[2]
+        r2 = np.float32(1.0 / np.sqrt(2.0))
+        for y in prange(h2):
+            v = np.empty(4, np.float32)
+            for x in range(w2):
+                for j in range(4):
+                    z = cfa[2 * y + rows[j], 2 * x + cols[j]]
+                    if s[j] > 0:
+                        a = z * s[j] + np.float32(0.375) * s[j] * s[j] + o[j]
+                        v[j] = np.float32(2.0) / s[j] * np.sqrt(max(a, np.float32(0.0)))
+                    else:
+                        v[j] = z / np.sqrt(o[j])
+                comps[0, y, x] = np.float32(0.5) * (v[0] + v[1] + v[2] + v[3])
+                comps[1, y, x] = r2 * (v[0] - v[3])
+                comps[2, y, x] = np.float32(0.5) * (v[0] - v[1] - v[2] + v[3])
+                comps[3, y, x] = r2 * (v[1] - v[2])
+
+    @njit(cache=True, parallel=True, fastmath=True)
+    def inverse(comps, rows, cols, s, o, out):
+        h2, w2 = comps.shape[1], comps.shape[2]
+        r2 = np.float32(1.0 / np.sqrt(2.0))
+        c = np.float32(np.sqrt(1.5))
+        for y in prange(h2):
+            v = np.empty(4, np.float32)
+            for x in range(w2):
+                l0, c1, c2, c3 = comps[0, y, x], comps[1, y, x], comps[2, y, x], comps[3, y, x]
+                v[0] = np.float32(0.5) * (l0 + c2) + r2 * c1
+                v[1] = np.float32(0.5) * (l0 - c2) + r2 * c3
+                v[2] = np.float32(0.5) * (l0 - c2) - r2 * c3
+                v[3] = np.float32(0.5) * (l0 + c2) - r2 * c1
+                for j in range(4):
+                    t = v[j]
+                    if s[j] > 0:
+                        # closed-form approximation of the exact unbiased inverse (valid above ~0.8)
+                        t = max(t, np.float32(0.8))
+                        inv = (np.float32(0.25) * t * t + np.float32(0.25) * c / t - np.float32(1.375) / (t * t)
+                               + np.float32(0.625) * c / (t * t * t) - np.float32(0.125))
+                        z = s[j] * inv - o[j] / s[j]
+                    else:
+                        z = t * np.sqrt(o[j])
+                    out[2 * y + rows[j], 2 * x + cols[j]] = z
+
+    return detail, wiener, forward, inverse
+
+
+def _wavelet_denoise(p: np.ndarray, strength: float, levels: int | None = None) -> np.ndarray:
     """Denoise a plane with unit-variance Gaussian noise: à-trous wavelet, local Wiener gain per level."""
     import cv2
 
+    detail, wiener, _, _ = _kernels()
+    levels = _LEVELS if levels is None else levels
     sig = _level_noise(levels)
     cur = p
     out = np.zeros_like(p)
+    w = np.empty_like(p)
+    w2 = np.empty_like(p)
     for lv in range(levels):
         k = _atrous_kernel(lv)
         nxt = cv2.sepFilter2D(cur, -1, k, k, borderType=cv2.BORDER_REFLECT_101)
-        w = cur - nxt
-        nv = np.float32(_WIENER_K * strength * sig[lv] ** 2)
-        e = cv2.blur(w * w, (_WIN, _WIN), borderType=cv2.BORDER_REFLECT_101)
-        gain = np.maximum(e - nv, 0.0) / np.maximum(e, np.float32(1e-12))
-        out += w * gain
+        detail(cur, nxt, w, w2)
+        e = cv2.blur(w2, (_WIN, _WIN), borderType=cv2.BORDER_REFLECT_101)
+        wiener(w, e, np.float32(_WIENER_K * strength * sig[lv] ** 2), out)
         cur = nxt
-    return out + cur
-
-
-def _gat(x: np.ndarray, s: float, o: float) -> np.ndarray:
-    """Generalised Anscombe transform for var = s·x + o (noise becomes unit variance)."""
-    if s <= 0:
-        return x / np.float32(np.sqrt(o))
-    arg = np.maximum(x * np.float32(s) + np.float32(0.375 * s * s + o), 0.0)
-    return np.float32(2.0 / s) * np.sqrt(arg)
-
-
-def _gat_inverse(y: np.ndarray, s: float, o: float) -> np.ndarray:
-    """Closed-form approximation of the exact unbiased inverse of :func:`_gat`."""
-    if s <= 0:
-        return y * np.float32(np.sqrt(o))
-    y = np.maximum(y, np.float32(0.8))  # the approximation holds above this; below, the signal is ~0
-    c = np.float32(np.sqrt(1.5))
-    inv = 0.25 * y * y + 0.25 * c / y - 1.375 / (y * y) + 0.625 * c / (y * y * y) - 0.125
-    return (np.float32(s) * inv - np.float32(o / s)).astype(np.float32)
-
-
-#: orthonormal transform of the planes (R, G1, G2, B) into luminance and three colour differences
-_H = np.array([[0.5, 0.5, 0.5, 0.5],
-               [1 / np.sqrt(2), 0, 0, -1 / np.sqrt(2)],
-               [0.5, -0.5, -0.5, 0.5],
-               [0, 1 / np.sqrt(2), -1 / np.sqrt(2), 0]], np.float32)
+    out += cur
+    return out
 
 
 def denoise_cfa(cfa: np.ndarray, pattern: str, model: NoiseModel, strength: float = 1.0) -> np.ndarray:
@@ -253,29 +309,27 @@ def denoise_cfa(cfa: np.ndarray, pattern: str, model: NoiseModel, strength: floa
     if strength <= 0 or cfa.shape[0] < 4 or cfa.shape[1] < 4:
         return out
     code = BAYER_PATTERNS[pattern]
-    planes = _planes(cfa)
-    # order (R, G1, G2, B) whatever the pattern
-    order = [code.index(0), [i for i, c in enumerate(code) if c == 1][0],
-             [i for i, c in enumerate(code) if c == 1][1], code.index(2)]
+    greens = [i for i, c in enumerate(code) if c == 1]
+    order = [code.index(0), greens[0], greens[1], code.index(2)]  # (R, G1, G2, B) whatever the pattern
     so = []
-    stab = []
     for pos in order:
-        col = code[pos]
-        s, o = float(model.S[col]), float(model.O[col])
-        o = max(o, 1e-12 if s > 0 else 1e-14)
-        so.append((s, o))
-        stab.append(_gat(planes[pos], s, o))
-    if all(s == 0 and o <= 1e-12 for s, o in so):
+        sj, oj = float(model.S[code[pos]]), float(model.O[code[pos]])
+        if not (np.isfinite(sj) and np.isfinite(oj)):
+            raise ParameterError(f"noise model is not finite: S={model.S}, O={model.O}")
+        so.append((max(sj, 0.0), max(oj, 1e-12 if sj > 0 else 1e-14)))
+    if all(sj == 0 and oj <= 1e-12 for sj, oj in so):
         return out
-    st = np.stack(stab, axis=-1)
-    comp = st @ _H.T
+    _, _, forward, inverse = _kernels()
+    rows = np.array([pos // 2 for pos in order], np.int64)
+    cols = np.array([pos % 2 for pos in order], np.int64)
+    s_arr = np.array([v[0] for v in so], np.float32)
+    o_arr = np.array([v[1] for v in so], np.float32)
+    h2, w2 = cfa.shape[0] // 2, cfa.shape[1] // 2
+    comps = np.empty((4, h2, w2), np.float32)
+    forward(cfa, rows, cols, s_arr, o_arr, comps)
     for k in range(4):
-        comp[..., k] = _wavelet_denoise(np.ascontiguousarray(comp[..., k]), strength)
-    back = comp @ _H
-    h2, w2 = planes[0].shape
-    for j, pos in enumerate(order):
-        s, o = so[j]
-        out[pos // 2:2 * h2:2, pos % 2:2 * w2:2] = _gat_inverse(np.ascontiguousarray(back[..., j]), s, o)
+        comps[k] = _wavelet_denoise(comps[k], strength)
+    inverse(comps, rows, cols, s_arr, o_arr, out)
     return out
 
 
