@@ -26,6 +26,9 @@ ORDER: list[tuple[str, str, str]] = [
     ("highlights", "rawlux.isp.highlights:Highlights",
      "needs white-balanced data and the per-channel clip levels; must precede demosaic so "
      "clipped channels do not leak false colour into neighbours"),
+    ("denoise", "rawlux.isp.denoise:Denoise",
+     "raw noise is independent per photosite and follows the Poisson–Gaussian model only before "
+     "demosaic spreads and correlates it; after highlights so repaired clips are not read as noise"),
     ("demosaic", "rawlux.isp.demosaic.stage:Demosaic",
      "mosaic → camera RGB, on clean, balanced, clip-repaired data"),
     ("lens", "rawlux.optics.stages:Lens",
@@ -81,6 +84,8 @@ RULES: list[tuple[str, str]] = [
     ("levels", "whitebalance"),
     ("whitebalance", "highlights"),
     ("highlights", "demosaic"),
+    ("highlights", "denoise"),
+    ("denoise", "demosaic"),
     ("demosaic", "lens"),
     ("lens", "geometry"),
     ("lens", "colour"),
