@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .corpus import DATA, Case, build
+from corpus import DATA, Case, build
 
 TIME_LIMIT = 20.0
 MEM_LIMIT = 2 * 1024 ** 3
