@@ -6,9 +6,13 @@ A look file::
     name = "mine"
     description = "one line shown by `rawlux looks`"
     inherits = "natural"          # optional: start from another look, then override
+    strength = 0.8                # optional: blend the whole look with neutral (0..1)
 
-    [tone]
-    contrast = 1.2
+    [curve]
+    contrast = 0.3
+
+A look can be named with a strength, ``vivid@0.5``. ``[lut] path`` is relative to the look file's
+folder and may not leave it (see :mod:`rawlux.looks.schema`).
 
 Every table names a stage of the pipeline (see ``rawlux.pipeline.order``), every key a field of
 that stage's params; both are validated (unknown keys are errors).
@@ -24,7 +28,7 @@ from typing import Any
 from ..errors import LookError
 
 SCHEMA_VERSION = 1
-_META_KEYS = {"schema_version", "name", "description", "inherits", "tags"}
+_META_KEYS = {"schema_version", "name", "description", "inherits", "tags", "strength"}
 
 
 @dataclass
@@ -36,6 +40,7 @@ class LookFile:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: str | None = None
     tags: tuple[str, ...] = ()
+    strength: float = 1.0
 
 
 def _builtin_dir():
@@ -65,8 +70,17 @@ def _merge_tables(base: dict[str, dict[str, Any]], top: dict[str, dict[str, Any]
 
 
 def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
-    """A built-in look by name, or a look TOML file by path (``inherits`` resolved)."""
+    """A built-in look by name, or a look TOML file by path (``inherits`` resolved; ``NAME@0.5`` sets
+    the strength)."""
+    from . import schema
+
     spec_s = str(spec)
+    base_spec, at_strength = schema.split_spec(spec_s)
+    if at_strength is not None:
+        lf = load_look(base_spec, _seen)
+        tables = schema.apply_strength(lf.tables, at_strength, f"look {spec_s}")
+        return LookFile(name=f"{lf.name}@{at_strength:g}", description=lf.description, tables=tables,
+                        path=lf.path, tags=lf.tags, strength=lf.strength * at_strength)
     is_path = spec_s.endswith(".toml") or "/" in spec_s or "\\" in spec_s
     if is_path:
         p = Path(spec_s)
@@ -77,12 +91,14 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
         except (OSError, UnicodeDecodeError) as e:
             raise LookError(f"look file {spec_s} cannot be read: {e}") from None
         where, path = spec_s, str(p)
+        folder = p.parent
     else:
         names = builtin_names()
         if spec_s not in names:
             raise LookError(f"unknown look {spec_s!r} (built-in looks: {', '.join(names)}; or give a .toml file)")
         text = (_builtin_dir() / f"{spec_s}.toml").read_text(encoding="utf-8")
         where, path = f"look {spec_s}", None
+        folder = Path(str(_builtin_dir()))
     if where in _seen:
         raise LookError(f"{where}: inherits from itself ({' → '.join(_seen + (where,))})")
     data = _parse(text, where)
@@ -94,6 +110,7 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
             raise LookError(f"{where}: top-level key {k!r} must be a [table] naming a stage, "
                             f"or one of {', '.join(sorted(_META_KEYS))}")
         tables[k] = dict(v)
+    schema.resolve_lut_path(tables, folder, where)
     parent = data.get("inherits")
     if parent is not None:
         if not isinstance(parent, str) or not parent:
@@ -102,13 +119,17 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
             parent = str((Path(path).parent / parent))
         base = load_look(parent, _seen + (where,))
         tables = _merge_tables(base.tables, tables)
+    strength = 1.0
+    if "strength" in data:
+        strength = schema.check_strength(data["strength"], where)
+        tables = schema.apply_strength(tables, strength, where)
     name = data.get("name", Path(spec_s).stem if is_path else spec_s)
     desc = data.get("description", "")
     if not isinstance(name, str) or not isinstance(desc, str):
         raise LookError(f"{where}: name and description must be strings")
     tags = data.get("tags", ())
     return LookFile(name=name, description=desc, tables=tables, path=path,
-                    tags=tuple(tags) if isinstance(tags, list) else ())
+                    tags=tuple(tags) if isinstance(tags, list) else (), strength=strength)
 
 
 def list_looks() -> list[LookFile]:

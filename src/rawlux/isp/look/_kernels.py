@@ -64,28 +64,25 @@ def detail_gain(ye, base, camt, blur, samt, thr, out):  # pragma: no cover - com
 
 
 @njit(cache=True, inline="always")
-def _shape(v, shaper, m1):  # pragma: no cover - compiled
+def _shape(v):  # pragma: no cover - compiled
+    """The grid encoding of the grade LUT: square root of display-linear values, clamped to [0, 1]."""
     if not (v > 0.0):
         return np.float32(0.0)
     if v >= 1.0:
-        return shaper[m1]
-    xv = v * m1
-    i = int(xv)
-    f = xv - np.float32(i)
-    return shaper[i] + f * (shaper[i + 1] - shaper[i])
+        return np.float32(1.0)
+    return np.sqrt(v)
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def grade_apply(img, gain, shaper, lut, n, noise, noise_r, noise_b, amt, response, colour, wts,
+def grade_apply(img, gain, lut, n, noise, noise_r, noise_b, amt, response, colour, wts,
                 out):  # pragma: no cover - compiled
-    """Per pixel: × gain (clarity/sharpen), working encoding (shaper), tetrahedral 3D LUT → display-linear,
+    """Per pixel: × gain (clarity/sharpen), grid encoding (square root), tetrahedral 3D LUT → display-linear,
     + grain. gain/noise planes are 1×1 dummies when unused; lut is flat (n³·3, r slowest) or empty."""
     h, w, _ = img.shape
     use_gain = gain.shape[0] == h
     use_lut = lut.shape[0] == n * n * n * 3 and n > 1
     use_grain = noise.shape[0] == h and amt != 0.0
     use_colour = noise_r.shape[0] == h and colour != 0.0
-    m1 = shaper.shape[0] - 1
     n1 = n - 1
     sr = n * n * 3
     sg = n * 3
@@ -102,9 +99,9 @@ def grade_apply(img, gain, shaper, lut, n, noise, noise_r, noise_b, amt, respons
                 g *= k
                 b *= k
             if use_lut:
-                cx = _shape(r, shaper, m1) * fn1
-                cy = _shape(g, shaper, m1) * fn1
-                cz = _shape(b, shaper, m1) * fn1
+                cx = _shape(r) * fn1
+                cy = _shape(g) * fn1
+                cz = _shape(b) * fn1
                 i = min(int(cx), n1 - 1)
                 j = min(int(cy), n1 - 1)
                 l = min(int(cz), n1 - 1)

@@ -2,11 +2,11 @@
 
 1. The *global colour part* — ``balance``, ``curve``, ``saturation``, ``hsl``, ``mixer``, ``split``,
    ``lut``, in that order — is one function of display-linear Rec.2020 colour. It is evaluated exactly
-   (numpy, float64) on a ``lut_size``³ grid over the working encoding and kept as a 3D LUT (cached per
-   set of params), which is also what ``rawlux look export`` writes.
+   (numpy, float64) on a ``lut_size``³ grid over the square root of display-linear values and kept as
+   a 3D LUT (cached per set of params); ``rawlux look export`` resamples the same function.
 2. Clarity and sharpening become one gain per pixel, from the square-rooted luminance and its blurs
    (OpenCV).
-3. One numba kernel: gain, working encoding, tetrahedral lookup, grain.
+3. One numba kernel: gain, square root, tetrahedral lookup, grain.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from ...pipeline.stage import Params, Stage, param
 from . import COLOUR_STAGES, OPS_KEY, pending_ops
 from . import colourmath as cm
 
-SHAPER_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -68,22 +67,15 @@ def bake(ops: tuple[tuple[str, Any], ...], size: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _bake(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.ndarray:
-    """(size, size, size, 3) float32 table: working-encoded grid → display-linear look colour."""
+    """(size, size, size, 3) float32 table: grid over √(display-linear) → display-linear look colour."""
     g = np.linspace(0.0, 1.0, size)
     r, gg, b = np.meshgrid(g, g, g, indexing="ij")
     enc = np.stack([r, gg, b], axis=-1).reshape(-1, 3)
-    out = colour_function(ops)(cm.decode(enc))
+    out = colour_function(ops)(enc * enc)
     out = np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0)
     t = out.reshape(size, size, size, 3).astype(np.float32)
     t.setflags(write=False)
     return t
-
-
-@lru_cache(maxsize=1)
-def shaper() -> np.ndarray:
-    s = cm.encode(np.linspace(0.0, 1.0, SHAPER_SIZE)).astype(np.float32)
-    s.setflags(write=False)
-    return s
 
 
 def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,7 +155,7 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
         amt, colour, response = 0.1 * gr.strength * gr.amount, gr.colour, gr.response
 
     out = np.empty_like(px)
-    grade_apply(px, gain, shaper(), lut, n, noise, nr, nb, np.float32(amt), np.float32(response),
+    grade_apply(px, gain, lut, n, noise, nr, nb, np.float32(amt), np.float32(response),
                 np.float32(colour), wts, out)
     return out
 

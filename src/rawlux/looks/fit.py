@@ -1,0 +1,296 @@
+"""Learn a look from before/after examples (``rawlux look fit --pairs DIR -o mine.toml``).
+
+Pairs are matched by name: ``X.before.EXT`` with ``X.after.EXT``, or ``before/X.EXT`` with
+``after/X.EXT`` (any image type rawlux reads; the two may differ in size and be misaligned by a few
+pixels). Each pair is brought to a common working size (long side 512), the *after* image is aligned
+to the *before* image by phase correlation, and both are averaged down 4× (what is left of a
+misalignment is then a fraction of a pixel), giving colour correspondences.
+
+The model is the one a look file can hold: a tone curve (``[curve] points``, per channel, on the
+working encoding) followed by a 3D LUT (``[lut]``, 17³, ``space = "rec2020"`` = the same encoding).
+The curve is a monotone fit of the per-channel tonal change (binned medians, pool-adjacent-violators).
+The LUT is identity plus a correction solved by regularised least squares (Zeng et al. 2020's idea of
+smoothness priors on a learned LUT): the data term uses the same tetrahedral weights the LUT is
+applied with, a Laplacian term keeps it smooth, and a small ridge term pulls nodes that no data
+reaches back to identity, so colours not seen in the examples are left as the curve makes them.
+
+Held-out quality: with two or more pairs, each pair is predicted by a fit on the others (leave one
+out) and the mean CIEDE2000 is reported; the look written is fitted on all pairs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, LookError, ParameterError
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp")
+WORK_LONG = 512
+LUT_N = 17
+CURVE_X = np.linspace(0.0, 1.0, 11)
+
+
+@dataclass
+class Pair:
+    name: str
+    before: Path
+    after: Path
+
+
+@dataclass
+class FitResult:
+    curve_points: list[list[float]]
+    lut_table: np.ndarray                      # (N, N, N, 3) on the working encoding
+    held_out: list[tuple[str, float]] = field(default_factory=list)   # (pair, mean ΔE00)
+    train_de: float = float("nan")
+
+    @property
+    def held_out_mean(self) -> float:
+        return float(np.mean([d for _, d in self.held_out])) if self.held_out else float("nan")
+
+
+def find_pairs(folder: str | Path) -> list[Pair]:
+    d = Path(folder)
+    if not d.is_dir():
+        raise ParameterError(f"--pairs {d}: not a folder")
+    pairs: dict[str, dict[str, Path]] = {}
+    for sub in ("before", "after"):
+        sd = d / sub
+        if sd.is_dir():
+            for f in sorted(sd.iterdir()):
+                if f.suffix.lower() in IMAGE_EXTS:
+                    pairs.setdefault(f.stem, {})[sub] = f
+    for f in sorted(d.iterdir()):
+        if f.is_file() and f.suffix.lower() in IMAGE_EXTS:
+            stem = f.stem
+            for sub in ("before", "after"):
+                if stem.endswith("." + sub):
+                    pairs.setdefault(stem[: -len(sub) - 1], {})[sub] = f
+    out = [Pair(k, v["before"], v["after"]) for k, v in sorted(pairs.items()) if len(v) == 2]
+    if not out:
+        raise ParameterError(f"--pairs {d}: no pairs found; name them X.before.jpg + X.after.jpg, or put the "
+                             f"same file names in {d}/before/ and {d}/after/")
+    return out
+
+
+def _load(path: Path) -> np.ndarray:
+    """Display-linear Rec.2020 H×W×3 float32 of an image file, resized to WORK_LONG on its long side."""
+    import cv2
+
+    from ..io.decode import open_image
+
+    frame = open_image(str(path))
+    if frame.meta.kind != "image":
+        raise InputError(f"{path}: look fitting needs rendered images (JPEG, PNG, TIFF, HEIF), not raw files; "
+                         f"develop the raw with the natural look first", path=path)
+    px = frame.pixels
+    h, w = px.shape[:2]
+    s = WORK_LONG / max(h, w)
+    if s < 1:
+        px = cv2.resize(px, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.clip(px, 0.0, 1.0), np.float32)
+
+
+def correspondences(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned, downsampled (N×3, N×3) display-linear colours of a pair."""
+    import cv2
+
+    h, w = before.shape[:2]
+    if after.shape[:2] != (h, w):
+        after = cv2.resize(after, (w, h), interpolation=cv2.INTER_AREA)
+    gb = np.sqrt(before @ np.array([0.2627, 0.678, 0.0593], np.float32))
+    ga = np.sqrt(after @ np.array([0.2627, 0.678, 0.0593], np.float32))
+    win = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(gb.astype(np.float64), ga.astype(np.float64), win.astype(np.float64))
+    if abs(dx) < w / 8 and abs(dy) < h / 8:
+        m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        after = cv2.warpAffine(after, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    m = 8                                                     # drop the borders the shift may have filled
+    b = cv2.resize(before[m:h - m, m:w - m], None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    a = cv2.resize(after[m:h - m, m:w - m], None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    return b.reshape(-1, 3).astype(np.float64), a.reshape(-1, 3).astype(np.float64)
+
+
+def _pav(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pool-adjacent-violators: the non-decreasing sequence closest to y (weights w)."""
+    vals, wts, cnt = [], [], []
+    for yi, wi in zip(y, w):
+        vals.append(yi); wts.append(wi); cnt.append(1)
+        while len(vals) > 1 and vals[-2] > vals[-1]:
+            v2, w2, c2 = vals.pop(), wts.pop(), cnt.pop()
+            tw = wts[-1] + w2
+            vals[-1] = (vals[-1] * wts[-1] + v2 * w2) / tw if tw > 0 else v2
+            wts[-1] = tw
+            cnt[-1] += c2
+    return np.repeat(vals, cnt)
+
+
+def fit_curve(xe: np.ndarray, ye: np.ndarray) -> list[list[float]]:
+    """Control points of a monotone per-channel curve ye ≈ c(xe) (encoded values, channels pooled)."""
+    x = xe.reshape(-1)
+    y = ye.reshape(-1)
+    nb = 32
+    edges = np.linspace(0.0, 1.0, nb + 1)
+    idx = np.clip(np.digitize(x, edges) - 1, 0, nb - 1)
+    cnt = np.bincount(idx, minlength=nb).astype(np.float64)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    med = centres.copy()
+    for i in np.nonzero(cnt >= 5)[0]:
+        med[i] = np.median(y[idx == i])
+    # sparse bins lean on identity; anchor the ends
+    wts = np.minimum(cnt, 200.0) + 1.0
+    med = (med * cnt + centres * 10.0) / (cnt + 10.0)
+    mono = _pav(med, wts)
+    xs = np.r_[0.0, centres, 1.0]
+    ys = np.r_[min(mono[0], 0.0) if cnt[0] < 5 else max(0.0, mono[0] - (mono[1] - mono[0]) / 2), mono,
+               1.0 if cnt[-1] < 5 else min(1.0, mono[-1] + (mono[-1] - mono[-2]) / 2)]
+    ys = np.maximum.accumulate(np.clip(ys, 0.0, 1.0))
+    pts = np.interp(CURVE_X, xs, ys)
+    return [[round(float(a), 4), round(float(b), 4)] for a, b in zip(CURVE_X, pts)]
+
+
+def _tetra_weights(u: np.ndarray, n: int):
+    """Sparse matrix (M × n³) of tetrahedral interpolation weights (the order apply_tetra uses)."""
+    from scipy import sparse
+
+    n1 = n - 1
+    c = np.clip(u, 0.0, 1.0) * n1
+    i0 = np.minimum(c.astype(np.int64), n1 - 1)
+    f = c - i0
+    fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]
+    order = np.argsort(-f, axis=1, kind="stable")            # axes by decreasing fraction
+    fs = np.take_along_axis(f, order, axis=1)
+    m = u.shape[0]
+    step = np.zeros((m, 3), np.int64)
+    verts = [i0.copy()]
+    cur = i0.copy()
+    for k in range(3):
+        cur = cur.copy()
+        cur[np.arange(m), order[:, k]] += 1
+        verts.append(cur)
+    w = np.stack([1.0 - fs[:, 0], fs[:, 0] - fs[:, 1], fs[:, 1] - fs[:, 2], fs[:, 2]], axis=1)
+    cols = np.stack([(v[:, 0] * n + v[:, 1]) * n + v[:, 2] for v in verts], axis=1)
+    rows = np.repeat(np.arange(m), 4)
+    _ = (fx, fy, fz, step)
+    return sparse.csr_matrix((w.reshape(-1), (rows, cols.reshape(-1))), shape=(m, n ** 3))
+
+
+def _laplacian(n: int):
+    from scipy import sparse
+
+    idx = np.arange(n ** 3).reshape(n, n, n)
+    rows, cols = [], []
+    for ax in range(3):
+        a = np.take(idx, range(n - 1), axis=ax).reshape(-1)
+        b = np.take(idx, range(1, n), axis=ax).reshape(-1)
+        rows.append(a); cols.append(b)
+    a = np.concatenate(rows)
+    b = np.concatenate(cols)
+    e = a.shape[0]
+    g = sparse.csr_matrix((np.r_[np.ones(e), -np.ones(e)], (np.r_[np.arange(e), np.arange(e)], np.r_[a, b])),
+                          shape=(e, n ** 3))
+    return (g.T @ g).tocsc()
+
+
+def fit_lut(ue: np.ndarray, te: np.ndarray, n: int = LUT_N, smooth: float = 0.0002, ridge: float = 1e-4) -> np.ndarray:
+    """A smooth n³ LUT T with T(ue) ≈ te (both encoded, M×3): identity + regularised correction."""
+    from scipy import sparse
+    from scipy.sparse.linalg import splu
+
+    a = _tetra_weights(ue, n)
+    m = ue.shape[0]
+    ata = (a.T @ a) / m
+    lhs = (ata + smooth * _laplacian(n) / n + ridge * sparse.identity(n ** 3)).tocsc()
+    solver = splu(lhs)
+    resid = te - np.clip(ue, 0.0, 1.0)
+    g = np.linspace(0.0, 1.0, n)
+    ident = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+    d = np.stack([solver.solve((a.T @ resid[:, c]) / m) for c in range(3)], axis=1)
+    return (ident + d).reshape(n, n, n, 3)
+
+
+def _model_apply(lin: np.ndarray, points: list[list[float]], table: np.ndarray) -> np.ndarray:
+    from ..isp.look import colourmath as cm
+    from ..isp.look.curve import CurveParams, apply as curve_apply
+    from .lut import Lut
+
+    x = curve_apply(lin, CurveParams(points=tuple(tuple(p) for p in points)))
+    v = cm.encode(x)
+    out = Lut(table.astype(np.float32)).apply(v.astype(np.float32)).astype(np.float64)
+    return cm.decode(out)
+
+
+def _fit(data: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[list[float]], np.ndarray]:
+    from ..isp.look import colourmath as cm
+    from ..isp.look.curve import CurveParams, apply as curve_apply
+
+    b = np.concatenate([d[0] for d in data])
+    a = np.concatenate([d[1] for d in data])
+    be, ae = cm.encode(b), cm.encode(a)
+    pts = fit_curve(be, ae)
+    b2 = curve_apply(b, CurveParams(points=tuple(tuple(p) for p in pts)))
+    table = fit_lut(cm.encode(b2), ae)
+    return pts, table
+
+
+def delta_e(lin_a: np.ndarray, lin_b: np.ndarray) -> float:
+    """Mean CIEDE2000 between two display-linear Rec.2020 colour sets (colour-science)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import colour
+
+        from ..colour import spaces
+        m = np.asarray(spaces.rgb_to_xyz(spaces.WORKING))
+        wp = colour.XYZ_to_xy(m @ np.ones(3))
+        la = colour.XYZ_to_Lab(np.clip(lin_a, 0, None) @ m.T, wp)
+        lb = colour.XYZ_to_Lab(np.clip(lin_b, 0, None) @ m.T, wp)
+        return float(np.mean(colour.delta_E(la, lb, method="CIE 2000")))
+
+
+def fit_pairs(folder: str | Path, progress=None) -> tuple[FitResult, list[Pair]]:
+    pairs = find_pairs(folder)
+    data = []
+    for p in pairs:
+        if progress:
+            progress(f"reading {p.name}")
+        data.append(correspondences(_load(p.before), _load(p.after)))
+    held: list[tuple[str, float]] = []
+    if len(pairs) >= 2:
+        for i, p in enumerate(pairs):
+            pts, table = _fit([d for j, d in enumerate(data) if j != i])
+            held.append((p.name, delta_e(_model_apply(data[i][0], pts, table), data[i][1])))
+            if progress:
+                progress(f"held out {p.name}: mean ΔE00 {held[-1][1]:.2f}")
+    pts, table = _fit(data)
+    b = np.concatenate([d[0] for d in data])
+    a = np.concatenate([d[1] for d in data])
+    res = FitResult(pts, table, held, delta_e(_model_apply(b, pts, table), a))
+    return res, pairs
+
+
+def write_look(res: FitResult, out: str | Path, pairs: list[Pair] | None = None) -> tuple[Path, Path]:
+    """Write ``out`` (.toml) and its LUT (same name, .cube) next to it."""
+    from .lut import Lut, write_cube
+    from .lut import _atomic_write  # noqa: PLC2701 - shared atomic writer
+
+    o = Path(out)
+    if o.suffix.lower() != ".toml":
+        raise ParameterError(f"-o {o}: the fitted look is a .toml file")
+    cube = o.with_suffix(".cube")
+    note = (f"fitted by rawlux look fit on {len(pairs or [])} pair(s); held-out mean dE00 "
+            f"{res.held_out_mean:.2f}" if res.held_out else "fitted by rawlux look fit (one pair: no held-out score)")
+    write_cube(cube, Lut(res.lut_table.astype(np.float32), title=o.stem),
+               [note, "input/output: Rec.2020 primaries, BT.709/2020 transfer function, display-referred"])
+    pts = ", ".join(f"[{x}, {y}]" for x, y in res.curve_points)
+    text = (f'schema_version = 1\nname = "{o.stem}"\ndescription = "Learned from examples ({note})."\n'
+            f'inherits = "natural"\n\n[curve]\npoints = [{pts}]\n\n'
+            f'[lut]\npath = "{cube.name}"\nspace = "rec2020"\n')
+    _atomic_write(o, text.encode("utf-8"))
+    return o, cube
+
+
+__all__ = ["find_pairs", "fit_pairs", "write_look", "FitResult", "Pair", "LookError"]

@@ -1,0 +1,98 @@
+"""What a look file may hold beyond its stage tables: the global ``strength``, LUT paths, names.
+
+* ``strength`` (0–1, top level, or ``NAME@0.6`` when naming a look) blends the whole look with
+  neutral: every look ingredient's own ``strength`` is multiplied by it, and every number the look
+  sets on a spine stage (``[exposure] ev``, ``[tone] contrast``, ...) moves toward that stage's
+  default by the same fraction.
+* ``[lut] path`` is relative to the folder of the look file that names it and may not leave it (no
+  ``..``, no absolute paths); it is resolved and the LUT is read when the look is loaded, so a
+  broken LUT is reported before any photo is decoded.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from pathlib import Path
+from typing import Any
+
+from ..errors import LookError
+
+#: look-ingredient stages (each has its own `strength`)
+def ingredient_stages() -> tuple[str, ...]:
+    from ..isp.look import LOOK_STAGES
+    return tuple(s for s in LOOK_STAGES if s != "grade")
+
+
+def check_strength(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LookError(f"{where}: strength must be a number in [0, 1], not {value!r}")
+    v = float(value)
+    if not math.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise LookError(f"{where}: strength={value!r} is out of range [0, 1]")
+    return v
+
+
+def apply_strength(tables: dict[str, dict[str, Any]], s: float, where: str) -> dict[str, dict[str, Any]]:
+    """Tables of a look blended with neutral by ``s`` (see the module doc)."""
+    if s == 1.0:
+        return tables
+    from ..pipeline.order import get_stage, stage_names
+
+    own = ingredient_stages()
+    names = set(stage_names())
+    out: dict[str, dict[str, Any]] = {}
+    for stage, vals in tables.items():
+        vals = dict(vals)
+        if stage in own:
+            cur = vals.get("strength", 1.0)
+            vals["strength"] = check_strength(cur, f"{where}: [{stage}]") * s
+        elif stage in names:
+            cls = type(get_stage(stage).Params())
+            hints = typing.get_type_hints(cls)
+            defaults = cls()
+            fields = {f.name for f in dataclasses.fields(cls)}
+            for k, v in vals.items():
+                if k in fields and hints.get(k) is float and isinstance(v, (int, float)) \
+                        and not isinstance(v, bool) and math.isfinite(float(v)):
+                    d = getattr(defaults, k)
+                    if isinstance(d, (int, float)) and not isinstance(d, bool):
+                        vals[k] = float(d) + s * (float(v) - float(d))
+        out[stage] = vals
+    return out
+
+
+def resolve_lut_path(tables: dict[str, dict[str, Any]], folder: Path, where: str) -> None:
+    """Make ``[lut] path`` absolute, checking that it stays inside ``folder`` and that the LUT reads."""
+    lut = tables.get("lut")
+    if not lut or "path" not in lut:
+        return
+    raw = lut["path"]
+    if not isinstance(raw, str):
+        raise LookError(f"{where}: lut.path must be a string (a file name next to the look), not {raw!r}")
+    if not raw:
+        return
+    rel = Path(raw)
+    base = folder.resolve()
+    full = (base / rel).resolve()
+    if rel.is_absolute() or not full.is_relative_to(base):
+        raise LookError(f"{where}: lut.path {raw!r} leaves the look's folder {base}; put the LUT next to the "
+                        f"look file and name it relative to it (e.g. path = \"film.cube\")")
+    from .lut import read_lut
+    try:
+        read_lut(full)
+    except LookError as e:
+        raise LookError(f"{where}: [lut] {e}") from None
+    lut["path"] = str(full)
+
+
+def split_spec(spec: str) -> tuple[str, float | None]:
+    """``'vivid@0.6'`` → ``('vivid', 0.6)``; anything else → ``(spec, None)``."""
+    if "@" in spec:
+        head, _, tail = spec.rpartition("@")
+        try:
+            s = float(tail)
+        except ValueError:
+            return spec, None
+        return head, check_strength(s, f"look {spec}")
+    return spec, None
