@@ -63,10 +63,23 @@ def _mlri_fit(guide: np.ndarray, target: np.ndarray, mask: np.ndarray, lap: np.n
     mg = _box(guide * mask, ky, kx) / np.maximum(n, _EPS)
     mt = _box(target * mask, ky, kx) / np.maximum(n, _EPS)
     b = mt - a * mg
-    na = _box(np.ones_like(a), ky, kx)
-    a = _box(a, ky, kx) / na
-    b = _box(b, ky, kx) / na
+    # coefficients are averaged with ends at half weight: both CFA phases then weigh the same, which keeps
+    # the phase-dependent offset of windowed means out of the prediction (linear fields stay exact)
+    a = _balanced_mean(a, ky, kx)
+    b = _balanced_mean(b, ky, kx)
     return a * guide + b
+
+
+def _balanced_mean(a: np.ndarray, ky: int, kx: int) -> np.ndarray:
+    import cv2
+
+    def k(n):
+        v = np.ones(n, np.float32)
+        if n > 1:
+            v[0] = v[-1] = 0.5
+        return v / v.sum()
+
+    return cv2.sepFilter2D(a, -1, k(kx), k(ky), borderType=cv2.BORDER_REFLECT_101)
 
 
 def _axis_differences(lines: np.ndarray, g_first: bool, eps: float) -> np.ndarray:

@@ -1,0 +1,170 @@
+"""demosaic: exactness on flat fields and ramps, McMaster CPSNR, borders, odd and tiny sizes, clipped input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rawlux.errors import ParameterError
+from rawlux.frame import BAYER_PATTERNS, Frame, Metadata, State
+from rawlux.isp.demosaic import DEMOSAIC_METHODS, DEFAULT_METHOD, demosaic
+from rawlux.isp.demosaic.quality import cpsnr, mosaic
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+MCMASTER = DATA / "demosaic" / "mcmaster"
+PATTERNS = list(BAYER_PATTERNS)
+METHODS = ["rcd", "residual"]
+
+
+def _mcmaster() -> list[np.ndarray]:
+    if not MCMASTER.is_dir():
+        pytest.skip(f"shared data {MCMASTER} is absent")
+    import tifffile
+
+    files = sorted(MCMASTER.glob("*.tif"), key=lambda p: int(p.stem))
+    if not files:
+        pytest.skip(f"no McMaster images in {MCMASTER}")
+    return [tifffile.imread(f)[..., :3].astype(np.float32) / 255.0 for f in files]
+
+
+def test_registry_and_default():
+    assert {"bilinear", "rcd", "residual"} <= set(DEMOSAIC_METHODS)
+    assert DEFAULT_METHOD in DEMOSAIC_METHODS
+    with pytest.raises(ParameterError, match="rcd"):
+        demosaic(np.zeros((8, 8), np.float32), "RGGB", "nope")
+    with pytest.raises(ParameterError, match="RGGB"):
+        demosaic(np.zeros((8, 8), np.float32), "RGBW")
+    with pytest.raises(ParameterError):
+        demosaic(np.zeros((8, 8, 3), np.float32), "RGGB")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_flat_field_is_exact_everywhere(method, pattern):
+    rgb = np.empty((40, 52, 3), np.float32)
+    rgb[:] = (0.21, 0.55, 0.83)
+    out = demosaic(mosaic(rgb, pattern), pattern, method)
+    assert out.shape == rgb.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, rgb, atol=2e-5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_colour_ramp_is_reproduced_away_from_borders(method, pattern):
+    h, w = 96, 112
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    rgb = np.stack([0.15 + 0.6 * x / w, 0.25 + 0.4 * y / h + 0.2 * x / w, 0.7 - 0.5 * y / h], -1).astype(np.float32)
+    out = demosaic(mosaic(rgb, pattern), pattern, method)
+    inner = (slice(16, -16), slice(16, -16))   # the support of the residual method's windows is ~12 px
+    err = np.abs(out[inner] - rgb[inner]).max()
+    # well under a quarter of an 8-bit step (the gradient-weighted fusion of one-sided estimates leaves
+    # a float32-rounding-sized imbalance on exact ramps)
+    assert err < (1e-3 if method == "residual" else 5e-5), err
+
+
+def test_mcmaster_cpsnr():
+    """Issue protocol on all 18 images, the four patterns in turn (each image one pattern)."""
+    imgs = _mcmaster()
+    scores = {m: [] for m in METHODS}
+    for i, im in enumerate(imgs):
+        pattern = PATTERNS[i % 4]
+        cfa = mosaic(im, pattern)
+        for m in METHODS:
+            scores[m].append(cpsnr(im, demosaic(cfa, pattern, m), border=10))
+    hq, fast = float(np.mean(scores["residual"])), float(np.mean(scores["rcd"]))
+    assert hq >= 36.0, f"residual: {hq:.2f} dB on McMaster"
+    assert fast >= 35.5, f"rcd: {fast:.2f} dB on McMaster"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_borders_are_as_good_as_the_interior(method):
+    imgs = _mcmaster()[:3]
+    for i, im in enumerate(imgs):
+        pattern = PATTERNS[i]
+        out = np.clip(demosaic(mosaic(im, pattern), pattern, method), 0, 1)
+        frame = np.ones(im.shape[:2], bool)
+        frame[4:-4, 4:-4] = False
+        mse_edge = np.mean((out[frame] - im[frame]) ** 2)
+        mse_in = np.mean((out[~frame] - im[~frame]) ** 2)
+        assert 10 * np.log10(1 / mse_edge) > 10 * np.log10(1 / mse_in) - 3.0
+
+
+def test_rcd_tiles_are_seamless():
+    """The tiled kernel gives the same pixels whatever the tile grid (results of shifted crops agree)."""
+    rng = np.random.default_rng(3)
+    import cv2
+
+    rgb = cv2.GaussianBlur(rng.random((300, 610, 3)).astype(np.float32), (0, 0), 1.5)
+    cfa = mosaic(rgb, "GRBG")
+    full = demosaic(cfa, "GRBG", "rcd")
+    part = demosaic(np.ascontiguousarray(cfa[66:, 130:]), "GRBG", "rcd")
+    np.testing.assert_allclose(part[16:-16, 16:-16], full[66 + 16:-16, 130 + 16:-16], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["bilinear", *METHODS])
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (3, 3), (5, 7), (7, 2), (33, 17), (129, 257)])
+def test_odd_and_tiny_sizes(method, shape):
+    for pattern in PATTERNS:
+        rgb = np.empty(shape + (3,), np.float32)
+        rgb[:] = (0.3, 0.6, 0.45)
+        out = demosaic(mosaic(rgb, pattern), pattern, method)
+        assert out.shape == shape + (3,)
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out, rgb, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 8), (8, 1)])
+def test_one_pixel_side_is_a_clear_error(shape):
+    with pytest.raises(ParameterError, match="2×2"):
+        demosaic(np.zeros(shape, np.float32), "RGGB")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_clipped_and_extreme_input_is_finite(method):
+    rng = np.random.default_rng(7)
+    cfa = rng.random((96, 120)).astype(np.float32) * 1.4
+    cfa[20:60, 30:90] = 1.0             # clipped block
+    cfa[:, :10] = 0.0                   # black band
+    cfa[70:, 60:] = np.clip(cfa[70:, 60:], 0.99, 1.0)
+    cfa[5, 5] = -0.02                   # black-subtracted noise below zero
+    for pattern in PATTERNS:
+        for c in (cfa, np.zeros_like(cfa), np.ones_like(cfa)):
+            out = demosaic(c, pattern, method)
+            assert np.all(np.isfinite(out)), pattern
+
+
+def test_no_zipper_on_a_sharp_vertical_edge():
+    """A neutral step edge: a good method keeps the columns beside it free of alternating (zipper) errors."""
+    rgb = np.full((64, 64, 3), 0.2, np.float32)
+    rgb[:, 32:] = 0.8
+    for m in METHODS:
+        for pattern in PATTERNS:
+            out = demosaic(mosaic(rgb, pattern), pattern, m)
+            inner = out[8:-8]
+            err = np.abs(inner - rgb[8:-8]).max()
+            assert err < 0.02, (m, pattern, err)
+
+
+def test_stage_balances_an_unbalanced_mosaic():
+    from rawlux.isp.demosaic.stage import Demosaic
+
+    neutral = np.array([0.5, 1.0, 0.7], np.float32)
+    y, x = np.mgrid[0:48, 0:64].astype(np.float32)
+    grey = (0.2 + 0.5 * ((x // 8) % 2) + 0.1 * (y > 24)).astype(np.float32)   # neutral stripes and a step
+    cam = grey[..., None] * neutral
+    cfa = mosaic(cam, "RGGB")
+    meta = Metadata(cfa_pattern="RGGB", as_shot_neutral=neutral)
+    st = Demosaic()
+    for method in ("rcd", "residual"):
+        out = st.run(Frame(cfa, State.CFA, meta), st.Params(method=method))
+        assert out.state is State.CAMERA_RGB
+        # a neutral scene stays neutral (no false colour at the edges) once the gains are taken out
+        ratio = out.pixels[6:-6, 6:-6] / neutral
+        false_colour = np.abs(ratio - ratio.mean(-1, keepdims=True)).max()
+        direct = demosaic(cfa, "RGGB", method)[6:-6, 6:-6] / neutral
+        assert false_colour < 0.04, (method, false_colour)   # corners of the steps only
+        assert false_colour < 0.5 * np.abs(direct - direct.mean(-1, keepdims=True)).max()
+    balanced = Metadata(cfa_pattern="RGGB", as_shot_neutral=neutral, wb_applied=True)
+    same = st.run(Frame(cfa, State.CFA, balanced), st.Params(method="rcd"))
+    np.testing.assert_array_equal(same.pixels, demosaic(cfa, "RGGB", "rcd"))
