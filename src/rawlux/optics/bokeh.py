@@ -110,14 +110,16 @@ def _jit():
                     acc[i, j, c] += t * lay[i, j, c]
 
     @njit(cache=True, parallel=True, fastmath=True)
-    def finish(front, back, out):
+    def finish(front, back, fill, out):
         for i in prange(out.shape[0]):
             for j in range(out.shape[1]):
                 t = 1.0 - front[i, j, 3]
-                a = front[i, j, 3] + t * back[i, j, 3]
+                ba = back[i, j, 3]
+                hole = 1.0 - min(max(ba, 0.0), 1.0)
+                a = front[i, j, 3] + t * (ba + hole * fill[i, j, 3])
                 inv = 1.0 / a if a > 1e-6 else 0.0
                 for c in range(3):
-                    out[i, j, c] = (front[i, j, c] + t * back[i, j, c]) * inv
+                    out[i, j, c] = (front[i, j, c] + t * (back[i, j, c] + hole * fill[i, j, c])) * inv
 
     @njit(cache=True, parallel=True)
     def occupancy(u, edges, counts2d):
@@ -297,12 +299,18 @@ def render(img: np.ndarray, coc: np.ndarray, opts: RenderOptions = RenderOptions
             back = resize_to(back, 1)
         if front is None:
             front = np.zeros((ph, pw, 4), np.float32)
+            fill = np.broadcast_to(np.zeros((1, 1, 4), np.float32), (ph, pw, 4))   # nothing to fill
         else:
             if sf != 1:
                 front = resize_to(front, 1)
-            back = fill_holes(back)     # what a blurred foreground reveals: the background, extended
+            # what a blurred foreground reveals behind it: the background, extended into the hidden
+            # area (push-pull at quarter resolution: it is only ever seen through a blur)
+            f = 4 if min(ph, pw) >= 64 else 1
+            small = cv2.resize(back, (pw // f, ph // f), interpolation=cv2.INTER_AREA) if f > 1 else back
+            fill = cv2.resize(fill_holes(small), (pw, ph), interpolation=cv2.INTER_LINEAR) if f > 1 \
+                else fill_holes(small)
         out = np.empty((ph, pw, 3), np.float32)
-        k["finish"](front, back, out)
+        k["finish"](front, back, fill, out)
         out = np.ascontiguousarray(out[:h, :w])
     if opts.glow > 0:
         out = soft_glow(out, opts.glow, opts.glow_radius)

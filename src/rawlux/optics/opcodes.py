@@ -33,9 +33,9 @@ OPCODE_NAMES = {1: "WarpRectilinear", 2: "WarpFisheye", 3: "FixVignetteRadial", 
 GEOMETRIC = {"WarpRectilinear", "WarpFisheye"}
 
 
-def notice(meta: Any, text: str) -> None:
+def notice(meta: Any, text: str, level: int = logging.WARNING) -> None:
     """Record a user-facing notice on the frame (``meta.extra['notices']``) and log it."""
-    log.warning(text)
+    log.log(level, text)
     if meta is not None:
         meta.extra.setdefault("notices", []).append(text)
 

@@ -4,6 +4,7 @@ The bokeh stage lives in :mod:`rawlux.optics.bokeh_stage`.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -151,7 +152,7 @@ class Lens(Stage):
             if profile is None:
                 if p.profile == "on":
                     raise ParameterError(f"lens.profile=on but {why}", path=meta.source)
-                oc.notice(meta, f"lens: {why}; no lens-profile correction applied")
+                oc.notice(meta, f"lens: {why}; no lens-profile correction applied", level=logging.INFO)
             elif warps and p.profile == "auto":
                 oc.notice(meta, f"lens: the file corrects its own lens geometry (OpcodeList3); lensfun profile "
                                 f"{profile.describe()} used for vignetting only (lens.profile=on forces it)")
