@@ -203,3 +203,46 @@ def test_presets_and_params():
         assert np.all(np.isfinite(out.pixels))
         same = psnr(out.pixels, img)
         assert (same < 40) if name == "soft-90" else (same >= 40), name
+
+
+def _jpeg_with_gdepth(path, img8: np.ndarray, depth8: np.ndarray, near: float, far: float) -> None:
+    import base64
+    import io
+
+    import cv2
+    from PIL import Image
+
+    ok, png = cv2.imencode(".png", depth8)
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:GDepth="http://ns.google.com/photos/1.0/depthmap/" GDepth:Format="RangeInverse" '
+           f'GDepth:Near="{near}" GDepth:Far="{far}" GDepth:Mime="image/png" '
+           f'GDepth:Data="{base64.b64encode(png.tobytes()).decode()}"/></rdf:RDF></x:xmpmeta>').encode()
+    seg = b"http://ns.adobe.com/xap/1.0/\x00" + xmp
+    buf = io.BytesIO()
+    Image.fromarray(img8).save(buf, "JPEG", quality=95)
+    data = buf.getvalue()
+    app1 = b"\xff\xe1" + (len(seg) + 2).to_bytes(2, "big") + seg
+    path.write_bytes(data[:2] + app1 + data[2:])
+
+
+def test_embedded_gdepth_and_crop_follow(tmp_path):
+    from rawlux.optics.depth import embedded_depth
+    from rawlux.optics.stages import Crop, CropParams
+
+    h, w = 120, 160
+    depth8 = np.full((h, w), 255, np.uint8)          # RangeInverse: 255 = far
+    depth8[40:80, 60:100] = 0                        # 0 = near: the subject at 1 m
+    path = tmp_path / "portrait.jpg"
+    _jpeg_with_gdepth(path, np.zeros((h, w, 3), np.uint8), depth8, 1.0, 8.0)
+    v, enc, near, far = embedded_depth(str(path))
+    assert enc == "inverse-near-low" and (near, far) == (1.0, 8.0) and v.shape == (h, w)
+    img = _textured(h, w, 9)
+    frame = Frame(img, State.SCENE_LINEAR, Metadata(source=str(path), exif={"FocalLengthIn35mmFormat": 26}))
+    # crop first (as the pipeline does), then bokeh with the full-frame embedded map
+    cropped = Crop().run(frame, validate("crop", CropParams, {"focal": 35}))
+    out = Bokeh().run(cropped, params_for("portrait-75", depth="embedded", focus_point=[0.5, 0.5]))
+    assert out.meta.extra["bokeh"]["focus_distance"] == pytest.approx(1.0, rel=1e-3)
+    t, l, ch, cw = cropped.meta.extra["crop_box"]
+    inside = (slice(40 - t + 2, 80 - t - 2), slice(60 - l + 2, 100 - l - 2))
+    assert psnr(out.pixels[inside], cropped.pixels[inside]) >= 40
+    assert psnr(out.pixels[:8], cropped.pixels[:8]) < 35

@@ -89,9 +89,20 @@ class Bokeh(Stage):
         return bool(p.enabled) and frame.state in self.takes and bool(p.preset or p.depth)
 
     def inverse_depth(self, frame: Frame, p: BokehParams) -> np.ndarray:
+        """Inverse depth at the frame's size; maps of the whole photo follow an earlier crop stage."""
+        inv = self._inverse_depth(frame, p)
+        box, full = frame.meta.extra.get("crop_box"), frame.meta.extra.get("crop_from")
+        if box is not None and full is not None and inv.shape != (frame.height, frame.width):
+            t, l, h, w = box
+            inv = inv[t:t + h, l:l + w]
+        return inv
+
+    def _inverse_depth(self, frame: Frame, p: BokehParams) -> np.ndarray:
         from .depth import embedded_depth, fit_to, load_depth, to_inverse_depth
 
         shape = (frame.height, frame.width)
+        if frame.meta.extra.get("crop_from") is not None and frame.meta.extra.get("crop_box") is not None:
+            shape = tuple(frame.meta.extra["crop_from"])
         given = frame.meta.extra.get("depth")            # an in-memory map (API use): inverse depth 1/m
         if isinstance(given, np.ndarray) and not p.depth:
             return fit_to(given.astype(np.float32), shape, "meta.extra['depth']")
@@ -102,8 +113,9 @@ class Bokeh(Stage):
             raise ParameterError("bokeh needs a depth map: set bokeh.depth=FILE (.png/.tif/.exr/.npy with "
                                  "bokeh.depth_encoding) — the input has no embedded depth",
                                  path=frame.meta.source)
-        return fit_to(to_inverse_depth(emb, p.depth_encoding, p.depth_near, p.depth_far, True), shape,
-                      str(frame.meta.source))
+        v, enc, near, far = emb
+        inv = to_inverse_depth(v, enc or p.depth_encoding, near or p.depth_near, far or p.depth_far, True)
+        return fit_to(inv, shape, str(frame.meta.source))
 
     def run(self, frame: Frame, p: BokehParams) -> Frame:
         from .bokeh import RenderOptions, coc_radius, render

@@ -6,6 +6,9 @@ lens model is linear in. Encodings (``v`` is the stored value scaled to [0, 1] f
 - ``metres``: values are distances in metres (float files);
 - ``linear-near-high`` / ``linear-near-low``: z linear in v between near and far, near = high/low v;
 - ``inverse-near-high`` / ``inverse-near-low``: 1/z linear in v (disparity maps; near = high/low v).
+
+Embedded maps: GDepth XMP in JPEGs (encoding, near and far declared by the file) and HEIF auxiliary
+depth images (encoding from the bokeh params).
 """
 from __future__ import annotations
 
@@ -106,12 +109,76 @@ def fit_to(inv: np.ndarray, shape: tuple[int, int], where: str) -> np.ndarray:
     return cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def embedded_depth(source: str | None) -> np.ndarray | None:
-    """Normalised depth/disparity embedded in a HEIF (auxiliary depth image), or None."""
+def _jpeg_xmp(data: bytes) -> str:
+    """Standard + extended XMP of a JPEG (APP1 segments), concatenated as text."""
+    std, ext = [], {}
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xDA:                          # start of scan: no more metadata
+            break
+        size = int.from_bytes(data[i + 2:i + 4], "big")
+        seg = data[i + 4:i + 2 + size]
+        if marker == 0xE1:
+            if seg.startswith(b"http://ns.adobe.com/xap/1.0/\x00"):
+                std.append(seg[29:].decode("utf-8", "replace"))
+            elif seg.startswith(b"http://ns.adobe.com/xmp/extension/\x00") and len(seg) > 75:
+                body = seg[35:]
+                guid, off = body[:32], int.from_bytes(body[36:40], "big")
+                ext.setdefault(guid, []).append((off, body[40:]))
+        i += 2 + size
+    parts = std + [b"".join(c for _, c in sorted(chunks)).decode("utf-8", "replace") for chunks in ext.values()]
+    return "\n".join(parts)
+
+
+def _xmp_value(xmp: str, name: str) -> str | None:
+    import re
+
+    m = re.search(name + r'="([^"]*)"', xmp) or re.search(f"<{name}>([^<]*)</{name}>", xmp)
+    return m.group(1) if m else None
+
+
+def gdepth(source: str) -> tuple[np.ndarray, str, float, float] | None:
+    """A depth map stored as GDepth XMP in a JPEG (portrait-mode photos): (values in [0, 1], encoding,
+    near, far), or None. GDepth's RangeLinear is z = near + v (far − near); RangeInverse is 1/z linear
+    in v with v = 0 at near."""
+    import base64
+
+    with open(source, "rb") as fh:
+        data = fh.read()
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    xmp = _jpeg_xmp(data)
+    b64 = _xmp_value(xmp, "GDepth:Data")
+    if not b64:
+        return None
+    import cv2
+
+    try:
+        raw = base64.b64decode(b64)
+        a = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_GRAYSCALE)
+        near = float(_xmp_value(xmp, "GDepth:Near") or "nan")
+        far = float(_xmp_value(xmp, "GDepth:Far") or "nan")
+    except (ValueError, TypeError) as e:
+        raise InputError(f"the embedded GDepth depth map cannot be decoded ({e})", path=source) from None
+    if a is None or not (0 < near < far):
+        raise InputError(f"the embedded GDepth depth map is unreadable or has no valid Near/Far "
+                         f"(near={near}, far={far})", path=source)
+    fmt = (_xmp_value(xmp, "GDepth:Format") or "RangeInverse").lower()
+    enc = "linear-near-low" if fmt == "rangelinear" else "inverse-near-low"
+    v = a.astype(np.float32) / float(np.iinfo(a.dtype).max)
+    return v, enc, near, far
+
+
+def embedded_depth(source: str | None) -> tuple[np.ndarray, str | None, float | None, float | None] | None:
+    """A depth map embedded in the input: (values, encoding, near, far) with encoding/near/far None
+    when the container does not declare them (HEIF auxiliary depth images), or None."""
     if not source or not Path(source).is_file():
         return None
     with open(source, "rb") as fh:
         head = fh.read(12)
+    if head.startswith(b"\xff\xd8"):
+        return gdepth(source)
     if head[4:8] != b"ftyp":
         return None
     try:
@@ -121,12 +188,11 @@ def embedded_depth(source: str | None) -> np.ndarray | None:
         depth = getattr(hf, "info", {}).get("depth_images") or []
         if not depth:
             return None
-        im = depth[0].to_pillow()
-        a = np.asarray(im)
+        a = np.asarray(depth[0].to_pillow())
         if a.ndim == 3:
             a = a[..., 0]
         if np.issubdtype(a.dtype, np.integer):
-            return a.astype(np.float32) / float(np.iinfo(a.dtype).max)
-        return a.astype(np.float32)
+            return a.astype(np.float32) / float(np.iinfo(a.dtype).max), None, None, None
+        return a.astype(np.float32), None, None, None
     except Exception:  # noqa: BLE001 - an unreadable auxiliary image means "no embedded depth"
         return None

@@ -250,4 +250,5 @@ class Crop(Stage):
         meta = frame.meta.copy()
         meta.exif.update(changes)
         meta.extra["crop_box"] = (t, l, ch, cw)
+        meta.extra["crop_from"] = (h, w)          # so a full-frame depth map can follow the crop
         return Frame(np.ascontiguousarray(frame.pixels[t:t + ch, l:l + cw]), frame.state, meta)
