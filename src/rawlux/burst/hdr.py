@@ -39,23 +39,25 @@ def _cell_clipped(cfa: np.ndarray, clip: float) -> np.ndarray:
     """Half-resolution map (float 0/1) of Bayer cells with any sample at or above ``clip``, grown by one cell."""
     import cv2
 
-    h, w = cfa.shape
-    m = np.maximum(np.maximum(cfa[0::2, 0::2], cfa[0::2, 1::2]), np.maximum(cfa[1::2, 0::2], cfa[1::2, 1::2]))
-    bad = (m >= clip).astype(np.uint8)
+    bad = (_cell_max(cfa) >= clip).astype(np.uint8)
     return cv2.dilate(bad, np.ones((3, 3), np.uint8)).astype(np.float32)
 
 
-def _ratio_from_pixels(ref_grey: np.ndarray, alt_grey: np.ndarray) -> float | None:
-    """Exposure ratio alt/ref from the median ratio of pixels well exposed in both (before alignment,
-    so on a strongly smoothed copy)."""
-    import cv2
+def _cell_max(cfa: np.ndarray) -> np.ndarray:
+    return np.maximum(np.maximum(cfa[0::2, 0::2], cfa[0::2, 1::2]), np.maximum(cfa[1::2, 0::2], cfa[1::2, 1::2]))
 
-    a = cv2.resize(ref_grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
-    b = cv2.resize(alt_grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
-    ok = (a > 0.05) & (a < 0.8) & (b > 0.05) & (b < 0.8)
-    if ok.sum() < 50:
+
+def _ratio_from_pixels(ref_cells: np.ndarray, alt_cells: np.ndarray) -> float | None:
+    """Exposure ratio alt/ref by matching the level distributions (quantiles) of the Bayer cells' maxima:
+    clipping then acts on both alike (min(r·x, clip) keeps the order), and hand-shake barely changes a
+    distribution. Only quantiles well exposed in both frames count."""
+    qs = np.linspace(1.0, 99.0, 99)
+    pa = np.percentile(ref_cells[::2, ::2], qs)
+    pb = np.percentile(alt_cells[::2, ::2], qs)
+    ok = (pa > 0.05) & (pa < 0.9) & (pb > 0.05) & (pb < 0.9)
+    if ok.sum() < 5:
         return None
-    return float(np.median(b[ok] / a[ok]))
+    return float(np.median(pb[ok] / pa[ok]))
 
 
 def _warp_cells(m: np.ndarray, flow: TileFlow) -> np.ndarray:
@@ -81,6 +83,7 @@ def merge_hdr(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
     p = params or MergeParams()
     frames = load_frames(inputs)
     n = len(frames)
+    from_pixels = False
     if exposures is not None:
         if len(exposures) != n or any(not np.isfinite(e) or e <= 0 for e in exposures):
             raise InputError(f"exposures {list(exposures)!r}: need {n} positive numbers, one per frame")
@@ -89,16 +92,20 @@ def merge_hdr(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
         ex = [exposure_of(f) for f in frames]
         if all(e is not None for e in ex):
             exps = [float(e) for e in ex]  # type: ignore[arg-type]
-        else:  # from the pixels, relative to frame 0
-            first_grey = bayer_grey(normalise(frames[0]))
-            exps = [1.0]
-            for i, f in enumerate(frames[1:], 1):
-                r = _ratio_from_pixels(first_grey, bayer_grey(normalise(f)))
+        else:  # from the pixels: order by brightness, chain the ratios of neighbouring exposures
+            cells = [_cell_max(normalise(f)) for f in frames]
+            order = np.argsort([float(np.median(c)) for c in cells])
+            exps = [1.0] * n
+            from_pixels = True
+            for j in range(1, n):
+                lo, hi = int(order[j - 1]), int(order[j])
+                r = _ratio_from_pixels(cells[lo], cells[hi])
                 if r is None:
-                    raise InputError(f"cannot tell the exposure of {_name(f, i)} (no EXIF exposure and too few "
-                                     f"pixels well exposed in both it and {_name(frames[0], 0)}); pass exposures=",
-                                     path=_name(f, i))
-                exps.append(r)
+                    raise InputError(f"cannot tell the exposure of {_name(frames[hi], hi)} (no EXIF exposure and "
+                                     f"too few pixels well exposed in both it and {_name(frames[lo], lo)}); "
+                                     f"pass exposures=", path=_name(frames[hi], hi))
+                exps[hi] = exps[lo] * r
+            del cells
     r_idx = _parse_ref(ref, n)
     if r_idx is None:
         order = np.argsort(exps)
@@ -139,6 +146,14 @@ def merge_hdr(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
         if key not in pyr_cache:
             pyr_cache[key] = ReferencePyramid(np.minimum(ref_grey, top))
         flow = align(pyr_cache[key], np.minimum(bayer_grey(scaled), top), noise=(a * gain, b * gain * gain))
+        if from_pixels:  # refine the exposure ratio on the aligned frames (cells unclipped in both)
+            alt_g = _warp_cells(bayer_grey(cfa), flow)
+            alt_c = _warp_cells(_cell_clipped(cfa, clip_k), flow)
+            ok = (ref_clip_cells < 0.5) & (alt_c < 0.5) & (ref_grey > 0.03) & (alt_g > 0.03)
+            if ok.sum() > 100:
+                gain = float(np.median(ref_grey[ok] / alt_g[ok]))
+                exps[k] = e_ref / gain
+                scaled = cfa * np.float32(gain)
         rob = robustness(stats, scaled, flow, p)
         if gain > 1.0:  # shorter than the reference: trusted where the reference is clipped
             rob = np.maximum(rob, ref_clip_cells)
@@ -148,6 +163,7 @@ def merge_hdr(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
         acc.add(scaled, flow, w.astype(np.float32))
         flows[k] = flow
         weights[k] = float(np.mean(w) / max(np.mean(w_ref), 1e-12))
+    e_min = min(exps)
     # where every frame is clipped: the clip level of the shortest frame
     top_val = _clip_level(frames[int(np.argmin(exps))]) * e_ref / e_min
     merged = acc.result(np.full(ref_cfa.shape, top_val, np.float32))
