@@ -1,0 +1,77 @@
+"""``rawlux burst``: files in, photo and DNG out; clear one-line errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from rawlux.burst.cli import burst
+
+
+@pytest.fixture(scope="module")
+def burst_files(tmp_path_factory, moving_burst):
+    folder = tmp_path_factory.mktemp("burst")
+    return [str(p) for p in moving_burst.write(folder)][:4]
+
+
+def run(args):
+    return CliRunner().invoke(burst, args, catch_exceptions=False)
+
+
+def test_cli_writes_photo_and_dng(tmp_path, burst_files, moving_burst):
+    import rawlux
+    from rawlux.burst.api import normalise
+    from rawlux.burst.simulate import score
+
+    out, raw = tmp_path / "night.jpg", tmp_path / "merged.dng"
+    r = run([*burst_files, "-o", str(out), "--out-raw", str(raw), "--ref", "0", "--look", "natural"])
+    assert r.exit_code == 0, r.output
+    assert "merged 4 frames" in r.output and "reference 0" in r.output
+    assert out.stat().st_size > 10_000
+    merged = rawlux.open_image(raw)
+    assert merged.meta.cfa_pattern == "RGGB" and merged.pixels.shape == (512, 512)
+    # the DNG holds the merge: better than the reference frame against the truth
+    assert score(normalise(merged), moving_burst)[0] > score(normalise(moving_burst.frames[0]), moving_burst)[0] + 4
+
+
+def test_cli_hdr_and_fusion(tmp_path, burst_files):
+    r = run([*burst_files[:3], "--mode", "hdr", "--out-raw", str(tmp_path / "h.dng"), "-q"])
+    assert r.exit_code == 0 and r.output == ""
+    r = run([*burst_files[:3], "--mode", "fusion", "-o", str(tmp_path / "f.png")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "f.png").exists()
+
+
+@pytest.mark.parametrize("extra, code, message", [
+    (["--ref", "9"], 2, "--ref 9: only 4 frames"),
+    (["--ref", "sharp"], 2, "expected 'auto' or a frame index"),
+    (["--out-raw", "x.tif"], 2, "written as DNG"),
+    (["--mode", "fusion", "--out-raw", "x.dng"], 2, "fusion blends developed images"),
+])
+def test_cli_bad_options(tmp_path, burst_files, extra, code, message):
+    r = CliRunner().invoke(burst, [*burst_files, "-o", str(tmp_path / "o.jpg"), *extra])
+    assert r.exit_code == code
+    assert message in r.output
+
+
+def test_cli_nothing_to_write_and_existing_output(tmp_path, burst_files):
+    r = CliRunner().invoke(burst, burst_files)
+    assert r.exit_code == 2 and "nothing to write" in r.output
+    (tmp_path / "o.jpg").write_bytes(b"x")
+    r = CliRunner().invoke(burst, [*burst_files, "-o", str(tmp_path / "o.jpg")])
+    assert r.exit_code == 4 and "exists" in r.output
+    assert (tmp_path / "o.jpg").read_bytes() == b"x"
+
+
+def test_cli_mismatched_and_missing_frames(tmp_path, burst_files):
+    import rawlux
+    from rawlux.io.dngwrite import write_dng
+
+    f = rawlux.open_image(burst_files[0])
+    small = write_dng(tmp_path / "small.dng", np.ascontiguousarray(f.pixels[:256, :256]), f.meta)
+    r = CliRunner().invoke(burst, [burst_files[0], str(small), "-o", str(tmp_path / "o.jpg")])
+    assert r.exit_code == 3
+    assert "differ in size" in r.output and "small.dng" in r.output and "burst_00.dng" in r.output
+    r = CliRunner().invoke(burst, [burst_files[0], str(tmp_path / "missing.dng"), "-o", str(tmp_path / "o.jpg")])
+    assert r.exit_code == 3 and "missing.dng" in r.output and "no such file" in r.output
+    assert not (tmp_path / "o.jpg").exists()
