@@ -154,3 +154,23 @@ def test_lossy_dng_polynomial_not_applied_twice():
     assert any("already applied" in n for n in out.meta.extra["notices"])
     wb = x.reshape(-1, 3).mean(0) / fr.meta.as_shot_neutral
     assert 0.7 < wb[0] / wb[1] < 1.3 and 0.7 < wb[2] / wb[1] < 1.3       # balanced, not green
+
+
+def test_opcode_list1_fixes_bad_pixels_on_the_stored_mosaic():
+    from rawlux.optics.stages import Opcodes1
+
+    rng = np.random.default_rng(3)
+    mosaic = (1000 + 10 * rng.random((16, 16))).astype(np.uint16)
+    mosaic[5, 6] = 0                                     # a dead pixel, flagged by value
+    mosaic[9, 9] = 4000                                  # a hot pixel, listed
+    const = _op(4, struct.pack(">2I", 0, 0))
+    listed = _op(5, struct.pack(">3I", 0, 1, 0) + struct.pack(">2I", 9, 9))
+    frame = Frame(mosaic, State.RAW, Metadata(cfa_pattern="RGGB", opcodes={"OpcodeList1": _list(const, listed)}))
+    assert Opcodes1().applies(frame, OpcodesParams())
+    out = Opcodes1().run(frame, OpcodesParams()).pixels
+    for y, x in ((5, 6), (9, 9)):
+        same = [mosaic[y + dy, x + dx] for dy in (-2, 0, 2) for dx in (-2, 0, 2) if (dy, dx) != (0, 0)]
+        assert abs(out[y, x] - np.mean(same)) < 1e-3
+    untouched = np.ones_like(mosaic, bool)
+    untouched[5, 6] = untouched[9, 9] = False
+    assert np.array_equal(out[untouched], mosaic[untouched].astype(np.float32))
