@@ -47,6 +47,9 @@ ORDER: list[tuple[str, str, str]] = [
      "look: a gain in EV on scene-linear light, after exposure and before tone, like a lens's fall-off"),
     ("bokeh", "rawlux.optics.bokeh_stage:Bokeh",
      "synthetic depth of field in scene-linear light (highlights bloom), before the tone curve"),
+    ("localtone", "rawlux.isp.localtone:LocalTone",
+     "local (edge-aware) tone mapping on the final scene-linear frame, after bokeh so discs bloom from true "
+     "radiance, before the global tone curve that it hands a smaller range"),
     ("tone", "rawlux.isp.tone:Tone",
      "scene-referred → display-referred (filmic curve with highlight roll-off); "
      "skipped for inputs that are already display-referred"),
@@ -98,6 +101,7 @@ RULES: list[tuple[str, str]] = [
     ("crop", "vignette"),
     ("exposure", "bokeh"),
     ("bokeh", "tone"),
+    ("exposure", "localtone"), ("crop", "localtone"), ("bokeh", "localtone"), ("localtone", "tone"),
     ("exposure", "tone"),
     ("tone", "output"),
     ("exposure", "vignette"), ("vignette", "tone"),

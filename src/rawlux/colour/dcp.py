@@ -1,0 +1,289 @@
+"""Hue/saturation tables in the DNG camera-profile model (HueSatMap), fitted and applied.
+
+A table is indexed by hue (cyclic, ``hue_divisions`` nodes) and saturation (``sat_divisions`` nodes from 0 to 1)
+of the HSV of *linear ProPhoto RGB* (D50), as the DNG specification defines it; each node holds a hue shift
+(degrees), a saturation scale and a value scale, and pixels take the bilinear blend of their four nodes.
+The node at saturation 0 is the identity so that neutrals stay neutral.
+
+``fit_hue_sat_map`` fits a table to chart patches after the matrix (minimising ΔE00), with penalties on the
+second differences along hue and saturation and a pull toward the identity, so the table stays smooth
+between the few patches it sees. ``apply_hue_sat_map`` applies it to a working-space (linear Rec.2020) image.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numba as nb
+import numpy as np
+
+from ..errors import ParameterError
+from . import spaces
+
+
+@dataclass
+class HueSatMap:
+    hue_divisions: int
+    sat_divisions: int
+    data: np.ndarray      # (hue_divisions, sat_divisions, 3): hue shift °, sat scale, value scale
+
+    def __post_init__(self) -> None:
+        d = np.asarray(self.data, np.float32)
+        if d.shape != (self.hue_divisions, self.sat_divisions, 3):
+            raise ParameterError(f"hue/sat table has shape {d.shape}, expected "
+                                 f"({self.hue_divisions}, {self.sat_divisions}, 3)")
+        if not np.all(np.isfinite(d)):
+            raise ParameterError("hue/sat table contains NaN or infinite values")
+        if np.any(d[..., 1:] <= 0):
+            raise ParameterError("hue/sat table: saturation and value scales must be > 0")
+        self.data = np.ascontiguousarray(d)
+
+    @classmethod
+    def identity(cls, hue_divisions: int = 24, sat_divisions: int = 5) -> "HueSatMap":
+        d = np.zeros((hue_divisions, sat_divisions, 3), np.float32)
+        d[..., 1:] = 1.0
+        return cls(hue_divisions, sat_divisions, d)
+
+    @classmethod
+    def from_dict(cls, t: Any, where: str = "profile") -> "HueSatMap":
+        """From the ``[hue_sat_map]`` table of a profile TOML."""
+        if not isinstance(t, dict):
+            raise ParameterError(f"{where}: hue_sat_map must be a table")
+        try:
+            hd, sd = int(t["hue_divisions"]), int(t["sat_divisions"])
+            data = np.asarray(t["data"], np.float64)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ParameterError(f"{where}: hue_sat_map needs hue_divisions, sat_divisions and data ({e})") from None
+        if not (3 <= hd <= 360 and 2 <= sd <= 64):
+            raise ParameterError(f"{where}: hue_sat_map divisions {hd}×{sd} out of range (hue 3–360, sat 2–64)")
+        if data.shape != (hd * sd, 3):
+            raise ParameterError(f"{where}: hue_sat_map data must be {hd * sd} rows of 3 numbers, "
+                                 f"not shape {data.shape}")
+        try:
+            return cls(hd, sd, data.reshape(hd, sd, 3))
+        except ParameterError as e:
+            raise ParameterError(f"{where}: {e}") from None
+
+    def to_toml(self) -> str:
+        rows = ",\n  ".join(f"[{h:.4f}, {s:.5f}, {v:.5f}]" for h, s, v in self.data.reshape(-1, 3))
+        return ("[hue_sat_map]   # DNG HueSatMap model: HSV of linear ProPhoto RGB; rows hue-major, then saturation\n"
+                f"hue_divisions = {self.hue_divisions}\nsat_divisions = {self.sat_divisions}\n"
+                "# [hue shift in degrees, saturation scale, value scale]\n"
+                f"data = [\n  {rows}\n]")
+
+
+# ----------------------------------------------------------------------------- applying
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def _hsm_kernel(img, to_pp, from_pp, table, out):  # pragma: no cover - compiled
+    h, w, _ = img.shape
+    hd = table.shape[0]
+    sd = table.shape[1]
+    for y in nb.prange(h):
+        for x in range(w):
+            r0 = img[y, x, 0]
+            g0 = img[y, x, 1]
+            b0 = img[y, x, 2]
+            r = to_pp[0, 0] * r0 + to_pp[0, 1] * g0 + to_pp[0, 2] * b0
+            g = to_pp[1, 0] * r0 + to_pp[1, 1] * g0 + to_pp[1, 2] * b0
+            b = to_pp[2, 0] * r0 + to_pp[2, 1] * g0 + to_pp[2, 2] * b0
+            mx = max(r, max(g, b))
+            mn = min(r, min(g, b))
+            if mx <= 1e-12 or mn < 0 or mx - mn <= 1e-9 * mx:
+                out[y, x, 0] = r0
+                out[y, x, 1] = g0
+                out[y, x, 2] = b0
+                continue
+            v = mx
+            s = (mx - mn) / mx
+            c = mx - mn
+            if mx == r:
+                hh = (g - b) / c
+                if hh < 0:
+                    hh += 6.0
+            elif mx == g:
+                hh = (b - r) / c + 2.0
+            else:
+                hh = (r - g) / c + 4.0
+            hf = hh * hd / 6.0
+            i0 = int(math.floor(hf))
+            fh = hf - i0
+            i0 = i0 % hd
+            i1 = (i0 + 1) % hd
+            sf = s * (sd - 1)
+            j0 = min(int(sf), sd - 2)
+            fs = min(sf - j0, 1.0)
+            j1 = j0 + 1
+            w00 = (1 - fh) * (1 - fs)
+            w01 = (1 - fh) * fs
+            w10 = fh * (1 - fs)
+            w11 = fh * fs
+            dh = w00 * table[i0, j0, 0] + w01 * table[i0, j1, 0] + w10 * table[i1, j0, 0] + w11 * table[i1, j1, 0]
+            ss = w00 * table[i0, j0, 1] + w01 * table[i0, j1, 1] + w10 * table[i1, j0, 1] + w11 * table[i1, j1, 1]
+            vs = w00 * table[i0, j0, 2] + w01 * table[i0, j1, 2] + w10 * table[i1, j0, 2] + w11 * table[i1, j1, 2]
+            hh = hh + dh / 60.0
+            hh = hh - 6.0 * math.floor(hh / 6.0)
+            s = min(s * ss, 1.0)
+            v = v * vs
+            # HSV → RGB
+            k = int(hh)
+            f = hh - k
+            p = v * (1 - s)
+            q = v * (1 - s * f)
+            t = v * (1 - s * (1 - f))
+            if k == 0:
+                r, g, b = v, t, p
+            elif k == 1:
+                r, g, b = q, v, p
+            elif k == 2:
+                r, g, b = p, v, t
+            elif k == 3:
+                r, g, b = p, q, v
+            elif k == 4:
+                r, g, b = t, p, v
+            else:
+                r, g, b = v, p, q
+            out[y, x, 0] = from_pp[0, 0] * r + from_pp[0, 1] * g + from_pp[0, 2] * b
+            out[y, x, 1] = from_pp[1, 0] * r + from_pp[1, 1] * g + from_pp[1, 2] * b
+            out[y, x, 2] = from_pp[2, 0] * r + from_pp[2, 1] * g + from_pp[2, 2] * b
+
+
+def _apply(img: np.ndarray, to_pp: np.ndarray, table: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    a = np.ascontiguousarray(img, dtype=dtype)
+    shape = a.shape
+    if a.ndim == 2:
+        a = a.reshape(1, -1, 3)
+    out = np.empty_like(a)
+    _hsm_kernel(a, to_pp.astype(dtype), np.linalg.inv(to_pp).astype(dtype), np.ascontiguousarray(table, dtype), out)
+    return out.reshape(shape)
+
+
+def apply_hue_sat_map(working: np.ndarray, hsm: HueSatMap, working_space: str = spaces.WORKING) -> np.ndarray:
+    """Apply the table to a linear working-space image (H×W×3 or N×3, float32)."""
+    return _apply(working, np.asarray(spaces.rgb_to_rgb(working_space, "prophoto"), np.float64), hsm.data)
+
+
+def apply_hue_sat_map_xyz(xyz_d50: np.ndarray, hsm: HueSatMap | np.ndarray) -> np.ndarray:
+    """Apply the table (or a raw float64 table array) to XYZ (D50) colours (N×3), in float64 (for fitting)."""
+    to_pp = np.asarray(spaces.xyz_to_rgb("prophoto"), np.float64)
+    table = hsm.data if isinstance(hsm, HueSatMap) else hsm
+    return _apply(np.asarray(xyz_d50, np.float64), to_pp, table, np.float64)
+
+
+# ----------------------------------------------------------------------------- fitting
+
+def _hue_sat(xyz_d50: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pp = np.asarray(xyz_d50, np.float64) @ np.asarray(spaces.xyz_to_rgb("prophoto")).T
+    mx, mn = pp.max(1), pp.min(1)
+    c = np.maximum(mx - mn, 1e-12)
+    r, g, b = pp.T
+    h = np.where(mx == r, ((g - b) / c) % 6, np.where(mx == g, (b - r) / c + 2, (r - g) / c + 4))
+    s = np.where(mx > 0, (mx - mn) / np.maximum(mx, 1e-12), 0.0)
+    return h, s
+
+
+def _hsv_apply_np(pp: np.ndarray, h: np.ndarray, s: np.ndarray, trip: np.ndarray) -> np.ndarray:
+    """Numpy twin of the kernel for a few colours: HSV (h in [0, 6)) modified by per-colour triples."""
+    v = pp.max(1) * trip[:, 2]
+    hh = (h + trip[:, 0] / 60.0) % 6.0
+    ss = np.minimum(s * trip[:, 1], 1.0)
+    k = np.floor(hh).astype(int) % 6
+    f = hh - np.floor(hh)
+    p, q, t = v * (1 - ss), v * (1 - ss * f), v * (1 - ss * (1 - f))
+    sel = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.zeros_like(pp)
+    for i, (r, g, b) in enumerate(sel):
+        m = k == i
+        out[m] = np.stack([r[m], g[m], b[m]], 1)
+    return out
+
+
+def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_divisions: int = 24,
+                    sat_divisions: int = 5, smooth_hue: float = 0.6, smooth_sat: float = 0.6,
+                    damping: float = 0.05) -> HueSatMap:
+    """Fit a smooth table so that ``table(matrix_xyz)`` matches ``ref_xyz`` (both XYZ D50) in ΔE00.
+
+    Each patch sees the bilinear blend of its four nodes, so the patches' (hue shift, sat scale, value scale)
+    are linear in the table; the Jacobian is the chain of that blend and ΔE00's derivative with respect to the
+    three blended numbers (finite differences, three evaluations), plus the constant penalty matrix.
+    """
+    from scipy.optimize import least_squares
+
+    from .calibrate import delta_e00, xyz_to_lab
+
+    hd, sd = hue_divisions, sat_divisions
+    src = np.asarray(matrix_xyz, np.float64)
+    ref_lab = xyz_to_lab(np.asarray(ref_xyz, np.float64))
+    units = np.array([10.0, 0.1, 0.1])            # one parameter unit: 10°, 10 % sat, 10 % value
+    nodes = hd * (sd - 1)
+    to_pp = np.asarray(spaces.xyz_to_rgb("prophoto"), np.float64)
+    pp = src @ to_pp.T
+    h, s = _hue_sat(src)
+    n = len(src)
+    ok = (pp.min(1) >= 0) & (pp.max(1) > 0) & (s > 1e-6)     # colours the kernel leaves alone stay alone
+    # bilinear weights of every colour on the free nodes (the saturation-0 nodes are fixed at identity)
+    W = np.zeros((n, nodes))
+    for k in np.nonzero(ok)[0]:
+        hf = h[k] * hd / 6.0
+        i0 = int(np.floor(hf))
+        fh = hf - i0
+        i0 %= hd
+        sf = min(s[k], 1.0) * (sd - 1)
+        j0 = min(int(sf), sd - 2)
+        fs = min(sf - j0, 1.0)
+        for i, wi in ((i0, 1 - fh), ((i0 + 1) % hd, fh)):
+            for j, wj in ((j0, 1 - fs), (j0 + 1, fs)):
+                if j > 0:
+                    W[k, i * (sd - 1) + j - 1] += wi * wj
+    # penalty: second differences along hue (cyclic) and saturation (identity at sat 0), pull to identity
+    def idx(i: int, j: int) -> int:
+        return (i % hd) * (sd - 1) + j - 1
+    rows = []
+    for i in range(hd):
+        for j in range(1, sd):
+            r = np.zeros(nodes)
+            r[idx(i - 1, j)] += 1
+            r[idx(i, j)] -= 2
+            r[idx(i + 1, j)] += 1
+            rows.append(smooth_hue * r)
+            if j < sd - 1:
+                r = np.zeros(nodes)
+                if j - 1 > 0:
+                    r[idx(i, j - 1)] += 1
+                r[idx(i, j)] -= 2
+                r[idx(i, j + 1)] += 1
+                rows.append(smooth_sat * r)
+    P1 = np.vstack(rows + [damping * np.eye(nodes)])
+    P = np.kron(P1, np.eye(3))      # parameters: node-major, then (hue, sat, value)
+    ident = np.array([0.0, 1.0, 1.0])
+
+    def triples(q: np.ndarray) -> np.ndarray:
+        return ident + (W @ q.reshape(nodes, 3)) * units
+
+    def de(trip: np.ndarray) -> np.ndarray:
+        out = _hsv_apply_np(pp, h, s, trip)
+        out = np.where(ok[:, None], out, pp)
+        return delta_e00(xyz_to_lab(out @ np.linalg.inv(to_pp).T), ref_lab)
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        return np.concatenate([de(triples(q)), P @ q])
+
+    def jac(q: np.ndarray) -> np.ndarray:
+        t = triples(q)
+        base = de(t)
+        J = np.zeros((n, nodes * 3))
+        for c in range(3):
+            eps = 1e-4 * units[c]
+            t2 = t.copy()
+            t2[:, c] += eps
+            d = (de(t2) - base) / eps * units[c]          # d ΔE / d (parameter unit) of each colour
+            J[:, c::3] = d[:, None] * W
+        return np.vstack([J, P])
+
+    r = least_squares(resid, np.zeros(nodes * 3), jac=jac, method="trf", max_nfev=300)
+    d = np.zeros((hd, sd, 3))
+    d[..., 1:] = 1.0
+    d[:, 1:, :] = ident + r.x.reshape(hd, sd - 1, 3) * units
+    d[..., 1:] = np.clip(d[..., 1:], 0.2, 5.0)
+    return HueSatMap(hd, sd, d.astype(np.float32))
