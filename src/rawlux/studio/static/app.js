@@ -172,13 +172,14 @@
     $("compare").dataset.split = frac.toFixed(3);
   }
   let dragging = false;
-  $("divider").addEventListener("pointerdown", (e) => { dragging = true; $("divider").setPointerCapture(e.pointerId); });
-  $("divider").addEventListener("pointerup", () => { dragging = false; });
-  $("divider").addEventListener("pointermove", (e) => {
+  $("divider").addEventListener("pointerdown", (e) => { dragging = true; e.preventDefault(); });
+  window.addEventListener("pointerup", () => { dragging = false; });
+  window.addEventListener("pointermove", (e) => {
     if (!dragging) return;
     const r = $("compare").getBoundingClientRect();
     setSplit((e.clientX - r.left) / r.width);
   });
+  for (const img of document.querySelectorAll("#compare img")) img.draggable = false;
 
   $("look").addEventListener("change", () => {
     state.look = $("look").value;
