@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "develop": "rawlux.cli:develop_cmd",
     "demo": "rawlux.cli:demo_cmd",
     "frame": "rawlux.frames.cli:frame",
+    "studio": "rawlux.studio.cli:studio",
+    "looks": "rawlux.looks.cli:looks",
+    "look": "rawlux.looks.cli:look",
 }
 
 
