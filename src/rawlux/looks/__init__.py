@@ -117,12 +117,19 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
             raise LookError(f"{where}: inherits must be a look name or file, not {parent!r}")
         if path is not None and (parent.endswith(".toml") or "/" in parent):
             parent = str((Path(path).parent / parent))
-        base = load_look(parent, _seen + (where,))
+        try:
+            base = load_look(parent, _seen + (where,))
+        except LookError as e:
+            if where in str(e):
+                raise
+            raise LookError(f"{where}: inherits: {e}") from None
         tables = _merge_tables(base.tables, tables)
     strength = 1.0
     if "strength" in data:
         strength = schema.check_strength(data["strength"], where)
         tables = schema.apply_strength(tables, strength, where)
+    if not _seen:
+        schema.validate_tables(tables, where)
     name = data.get("name", Path(spec_s).stem if is_path else spec_s)
     desc = data.get("description", "")
     if not isinstance(name, str) or not isinstance(desc, str):

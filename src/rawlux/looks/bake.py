@@ -40,6 +40,18 @@ def look_parts(look: str | Path):
     return rec, ops, spatial, spine
 
 
+def uncompress(lin: np.ndarray) -> np.ndarray:
+    """Undo the output stage's hue-keeping gamut compression (channel distance from the pixel's max,
+    d > 0.8, was mapped to 0.8 + e/(1 + e/0.4)), so the cube sees the colour the look saw."""
+    ach = lin.max(axis=1, keepdims=True)
+    safe = np.maximum(ach, 1e-9)
+    d = (ach - lin) / safe
+    e_out = np.clip(d - 0.8, 0.0, 0.399)
+    e = e_out / (1.0 - e_out / 0.4)
+    d_in = np.where(d > 0.8, 0.8 + e, d)
+    return np.where(ach > 1e-9, ach - d_in * ach, lin)
+
+
 def bake_cube(look: str | Path, size: int = 33, space: str = "srgb") -> tuple[Lut, list[str]]:
     """The look's global colour part as a ``size``³ Lut in ``space`` encoding, and the notes on what
     it leaves out."""
@@ -55,6 +67,8 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb") -> tuple[Lu
     rec, ops, spatial, spine = look_parts(look)
     grid = Lut.identity(size).table.reshape(-1, 3).astype(np.float64)
     lin = spaces.decode(grid, spaces.transfer_of(space)).astype(np.float64)
+    if rec.params["output"].gamut == "compress":
+        lin = uncompress(lin)
     x = lin @ np.asarray(spaces.rgb_to_rgb(space, spaces.WORKING)).T
     y = colour_function(ops)(x) if ops else x
     out_p = validate("output", OutputParams, {"space": space},

@@ -101,6 +101,15 @@ def _floats(parts: list[str], n: int, where: str, what: str) -> list[float]:
 
 def parse_cube(text: str, source: str = "<cube>") -> Lut:
     """Parse the text of a ``.cube`` file (see the module doc); every defect is one clear LookError."""
+    try:
+        return _parse_cube(text, source)
+    except LookError as e:
+        if source in str(e):
+            raise
+        raise LookError(f"{source}: {e}") from None
+
+
+def _parse_cube(text: str, source: str) -> Lut:
     if text.startswith("\ufeff"):
         text = text[1:]
     title = ""

@@ -96,3 +96,23 @@ def split_spec(spec: str) -> tuple[str, float | None]:
             return spec, None
         return head, check_strength(s, f"look {spec}")
     return spec, None
+
+
+def validate_tables(tables: dict[str, dict[str, Any]], where: str) -> None:
+    """Check every table names a stage and every value fits its field (errors name ``where``)."""
+    from collections.abc import Mapping
+
+    from ..errors import ParameterError
+    from ..pipeline.order import get_stage, stage_names
+    from ..pipeline.stage import validate
+
+    names = stage_names()
+    for stage, values in tables.items():
+        if stage not in names:
+            raise LookError(f"{where}: unknown stage {stage!r} (valid: {', '.join(names)})")
+        if not isinstance(values, Mapping):
+            raise LookError(f"{where}: [{stage}] must be a table")
+        try:
+            validate(stage, type(get_stage(stage).Params()), values)
+        except ParameterError as e:
+            raise LookError(f"{where}: {e}") from None

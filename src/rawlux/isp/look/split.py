@@ -34,7 +34,7 @@ def apply_lab(lab: np.ndarray, p: SplitParams) -> np.ndarray:
     L = lab[:, 0]
     cross = 0.55 - 0.25 * p.balance
     wh = cm.smoothstep(cross - 0.3, cross + 0.3, L)
-    ends = cm.smoothstep(0.0, 0.12, L) * (1.0 - cm.smoothstep(0.96, 1.0, L))
+    ends = cm.smoothstep(0.0, 0.3, L) * (1.0 - cm.smoothstep(0.9, 1.0, L))
     ds = cm.wheel_direction(p.shadows_hue) * p.shadows_sat
     dhl = cm.wheel_direction(p.highlights_hue) * p.highlights_sat
     add = MAX_TINT * s * ends[:, None] * ((1.0 - wh)[:, None] * ds[None, :] + wh[:, None] * dhl[None, :])
