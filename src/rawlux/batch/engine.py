@@ -459,14 +459,17 @@ class Batch:
                             self.progress.note(f"retrying {job.src}: {res.error}")
                         continue
                     self._record(job, res)
+                stopping = should_stop is not None and should_stop()
+                if stopping:
+                    # graceful stop: finish what is in flight; queued rows stay 'pending' for the next run
+                    pending.clear()
+                    feeder = None
                 if feeder is not None and time.monotonic() >= next_feed:
                     new = feeder()
                     pending.extend(new)
                     if new and self.progress is not None:
                         self.progress.add_total(len(new))
                     next_feed = time.monotonic() + feed_every
-                if should_stop is not None and should_stop() and not pending and not inflight:
-                    break
                 if feeder is None and not pending and not inflight:
                     break
         finally:

@@ -89,6 +89,14 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def worker_name() -> str:
+    """``host/pidN``, or the Dask worker's address when running on one."""
+    import sys
+    if "distributed" in sys.modules:
+        try:
+            from distributed import get_worker
+            return str(get_worker().address)
+        except Exception:  # noqa: BLE001 - not inside a Dask task
+            pass
     return f"{socket.gethostname()}/pid{os.getpid()}"
 
 

@@ -156,7 +156,7 @@ class LocalPool:
                 handles: list[Any] = [w.conn for w in busy] + [w.proc.sentinel for w in busy]
                 mp_wait(handles, timeout)
             elif timeout > 0:
-                time.sleep(min(timeout, 0.05))
+                time.sleep(timeout)
         for w in list(self._pool):
             if w.job is None:
                 if not w.proc.is_alive():          # an idle worker died: replace it quietly
