@@ -37,8 +37,10 @@ def test_crop_factor_fallback_and_refusals():
     assert out.width == 2000
     with pytest.raises(ParameterError, match="wider than the frame"):
         Crop().run(_frame(FocalLengthIn35mmFormat=26), validate("crop", CropParams, {"focal": 23}))
-    with pytest.raises(ParameterError, match="unknown"):
+    with pytest.raises(ParameterError, match="source_focal"):
         Crop().run(_frame(), validate("crop", CropParams, {"focal": 35}))
+    out = Crop().run(_frame(), validate("crop", CropParams, {"focal": 52, "source_focal": 26}))
+    assert out.width == 2000 and out.meta.exif["FocalLengthIn35mmFormat"] == 52
     with pytest.raises(ParameterError):
         validate("crop", CropParams, {"aspect": "5:4"})
 

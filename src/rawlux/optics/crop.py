@@ -37,7 +37,8 @@ def equivalent_focal(meta: Any, crop_factor: float = 0.0) -> tuple[float, str]:
         if cam is not None:
             return float(f) * float(cam.crop_factor), f"FocalLength × crop factor {cam.crop_factor:.3g} (lensfun)"
     return 0.0, ("the file gives neither FocalLengthIn35mmFormat nor FocalLength with a known crop factor; "
-                 "set crop.crop_factor (sensor crop factor) or crop.from_focal")
+                 "set crop.source_focal (the frame's 35 mm-equivalent focal length) or, with EXIF "
+                 "FocalLength, crop.crop_factor")
 
 
 def crop_box(h: int, w: int, *, zoom: float = 1.0, aspect: float | None = None, portrait: bool = False,
@@ -60,11 +61,11 @@ def crop_box(h: int, w: int, *, zoom: float = 1.0, aspect: float | None = None, 
 
 
 def plan(meta: Any, h: int, w: int, *, focal: float, aspect: str, crop_factor: float,
-         center: tuple[float, float]) -> tuple[tuple[int, int, int, int], dict[str, Any]]:
+         center: tuple[float, float], source_focal: float = 0.0) -> tuple[tuple[int, int, int, int], dict[str, Any]]:
     """The crop box and the EXIF changes for a focal/aspect request."""
     zoom, changes = 1.0, {}
     if focal:
-        f_now, where = equivalent_focal(meta, crop_factor)
+        f_now, where = (source_focal, "crop.source_focal") if source_focal else equivalent_focal(meta, crop_factor)
         if not f_now:
             raise ParameterError(f"crop.focal={focal:g}: the frame's equivalent focal length is unknown: {where}",
                                  path=meta.source)

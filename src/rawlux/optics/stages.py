@@ -225,6 +225,8 @@ class CropParams(Params):
                         doc="aspect ratio, long:short, in the displayed orientation ('' keeps it)")
     crop_factor: float = param(0.0, min=0.0, max=20.0,
                                doc="sensor crop factor when the file has no 35 mm-equivalent focal length")
+    source_focal: float = param(0.0, min=0.0, max=1200.0,
+                                doc="the frame's own 35 mm-equivalent focal length when the file does not say")
     center: tuple[float, ...] = param((0.5, 0.5), min=0.0, max=1.0, doc="crop centre (x, y), relative")
 
 
@@ -246,7 +248,8 @@ class Crop(Stage):
             raise ParameterError(f"crop.center must be two numbers (x, y), not {list(p.center)}")
         h, w = frame.height, frame.width
         (t, l, ch, cw), changes = plan(frame.meta, h, w, focal=p.focal, aspect=p.aspect,
-                                       crop_factor=p.crop_factor, center=(p.center[0], p.center[1]))
+                                       crop_factor=p.crop_factor, center=(p.center[0], p.center[1]),
+                                       source_focal=p.source_focal)
         meta = frame.meta.copy()
         meta.exif.update(changes)
         meta.extra["crop_box"] = (t, l, ch, cw)
