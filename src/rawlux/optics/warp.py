@@ -153,16 +153,18 @@ def reproject(coords: Coords, h: int, w: int, *, src: str, dst: str, f_src: floa
     x0 = (w - 1) / 2.0 if cx is None else cx
     y0 = (h - 1) / 2.0 if cy is None else cy
     out = []
+    x0f, y0f = np.float32(x0), np.float32(y0)
     for x, y in coords.planes:
-        dx = x.astype(np.float64) - x0
-        dy = y.astype(np.float64) - y0
+        dx = x - x0f                                   # float32 is ample: 1e-7 relative ≈ 0.001 px
+        dy = y - y0f
         rho = np.hypot(dx, dy)
-        theta = unproject(dst, rho / f_dst)
-        r_src = f_src * project(src, np.clip(np.nan_to_num(theta, nan=0.0), 0, max_theta(src)))
-        bad = ~np.isfinite(theta) | (theta > max_theta(src))
-        ratio = np.where(rho > 1e-9, r_src / np.maximum(rho, 1e-9), f_src / f_dst)
-        xs = np.where(bad, -1e6, x0 + dx * ratio).astype(np.float32)
-        ys = np.where(bad, -1e6, y0 + dy * ratio).astype(np.float32)
+        theta = unproject(dst, rho * np.float32(1.0 / f_dst))
+        tmax = np.float32(max_theta(src))
+        bad = ~np.isfinite(theta) | (theta > tmax)
+        r_src = np.float32(f_src) * project(src, np.clip(np.nan_to_num(theta, nan=0.0), 0, tmax))
+        ratio = np.where(rho > 1e-6, r_src / np.maximum(rho, np.float32(1e-6)), np.float32(f_src / f_dst))
+        xs = np.where(bad, np.float32(-1e6), x0f + dx * ratio).astype(np.float32, copy=False)
+        ys = np.where(bad, np.float32(-1e6), y0f + dy * ratio).astype(np.float32, copy=False)
         out.append((xs, ys))
     return Coords(out)
 
