@@ -91,7 +91,7 @@ class LensParams(Params):
     profile: str = param("auto", choices=("auto", "on", "off"),
                          doc="lensfun correction: auto = when a profile matches and the file carries no "
                              "warp of its own; on = required (error when nothing matches); off")
-    camera: str = param("", doc="lensfun camera to use instead of EXIF Make/Model, e.g. 'LG Mobile LG-H815'")
+    camera: str = param("", doc="lensfun camera ('Maker Model' as lensfun spells it) to use instead of EXIF Make/Model")
     lens: str = param("", doc="lensfun lens to use instead of EXIF LensModel")
     focal_length: float = param(0.0, min=0.0, max=2000.0, doc="real focal length in mm (0: from EXIF)")
     aperture: float = param(0.0, min=0.0, max=128.0, doc="f-number for vignetting (0: from EXIF)")
