@@ -52,9 +52,7 @@ def test_hero6_to_jpeg_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("ext,extra,dtype", [("png", ["--bits", "16"], np.uint16),
-                                             pytest.param("tif", ["--bits", "16"], np.uint16, marks=pytest.mark.xfail(
-                                                 strict=True, reason="bug: io.encode.format_for(path, 'tiff') "
-                                                 "turns 'tiff' into 'tifff': TIFF output from the CLI fails")),
+                                             ("tif", ["--bits", "16"], np.uint16),
                                              ("heic", ["--quality", "80"], np.uint8),
                                              ("jpg", ["--space", "display-p3"], np.uint8)])
 def test_n900_formats(tmp_path, ext, extra, dtype):

@@ -228,7 +228,8 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                     raise OutputError(f"output would replace the input {src}; choose -o or --out-dir", path=dst)
                 raise OutputError("exists (use --overwrite to replace it)", path=dst)
             rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
-            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile, max_pixels=max_pixels)  # type: ignore[arg-type]
+            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile,  # type: ignore[arg-type]
+                                   max_pixels=max_pixels, linear=int(bits) == 32)
             if frame_t is not None:
                 from .frames import apply_frame
                 frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)

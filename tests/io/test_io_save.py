@@ -61,8 +61,6 @@ def test_format_round_trip(small, recipe, tmp_path, ext, bits):
     assert "rawlux:Recipe" in xmp and "contrast = 1.2" in xmp and rawlux.__version__ in xmp
 
 
-@pytest.mark.xfail(strict=True, reason="bug: save(bits=32) writes the display-encoded values under a linear ICC "
-                   "(src/rawlux/io/encode.py save(): decode the transfer function for DISPLAY frames)")
 def test_float_tiff_of_reference_look_is_linear(hero6_developed, tmp_path):
     """--bits 32 is documented as a linear float TIFF: its values are the linear light of the 16-bit PNG."""
     import cv2

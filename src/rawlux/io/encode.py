@@ -21,9 +21,7 @@ EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic"}
 
 def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     if fmt:
-        f = fmt.lower().replace("jpg", "jpeg").replace("tif", "tiff").replace("tiffff", "tiff")
-        if f == "heic":
-            f = "heif"
+        f = {"jpg": "jpeg", "tif": "tiff", "heic": "heif"}.get(fmt.lower(), fmt.lower())
         if f not in EXTENSIONS:
             raise ParameterError(f"unknown output format {fmt!r} (valid: jpeg, png, tiff, heif)")
         return f
@@ -121,9 +119,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
         raise OutputError(f"folder {folder} does not exist", path=out)
 
     if bits == 32:
-        if frame.state not in (State.SCENE_LINEAR, State.DISPLAY):
-            raise ParameterError("a float TIFF needs a developed frame")
-        px = frame.pixels
+        px = _linear_for_float(frame)
     else:
         if frame.state is not State.DISPLAY:
             raise ParameterError(f"save needs a developed (DISPLAY) frame, not {frame.state.name}: call rawlux.develop first")
@@ -131,7 +127,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     icc = frame.meta.icc
     if bits == 32:
         from .icc import icc_profile
-        icc = icc_profile(frame.meta.output_space or "rec2020", linear=True) if frame.state is State.DISPLAY else icc_profile("rec2020", linear=True)
+        icc = icc_profile(frame.meta.output_space or "rec2020", linear=True)
     h, w = px.shape[:2]
     from .. import __version__
     from .metadata import to_exif_bytes
@@ -152,6 +148,19 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
         _unlink(tmp)
         raise
     return out
+
+
+def _linear_for_float(frame: Frame) -> np.ndarray:
+    """Pixels for a linear float TIFF in the frame's output space: a DISPLAY frame has its transfer function
+    undone (values stay in 0…1); a SCENE_LINEAR frame (``develop(..., linear=True)``) is used unclipped."""
+    from ..colour import spaces
+
+    if frame.state is State.DISPLAY:
+        space = frame.meta.output_space or "srgb"
+        return spaces.decode(frame.pixels, spaces.transfer_of(space))
+    if frame.state is State.SCENE_LINEAR:
+        return np.ascontiguousarray(frame.pixels, dtype=np.float32)
+    raise ParameterError(f"a float TIFF needs a developed frame, not {frame.state.name}")
 
 
 def _umask() -> int:

@@ -28,7 +28,7 @@ class WhiteBalanceParams(Params):
     kelvin: float = param(5500.0, min=temperature.MIN_K, max=temperature.MAX_K, doc="colour temperature for mode=kelvin")
     tint: float = param(0.0, min=-150.0, max=150.0, doc="green (−) / magenta (+) tint for mode=kelvin")
     auto_method: str = param("grey-edge", choices=AUTO_METHODS, doc="estimator for mode=auto")
-    temp_shift: float = param(0.0, min=-5000.0, max=5000.0, doc="creative shift of the white (K, + = warmer)")
+    temp_shift: float = param(0.0, min=-5000.0, max=5000.0, doc="creative shift of the white in kelvin (+ = warmer picture)")
     tint_shift: float = param(0.0, min=-100.0, max=100.0, doc="creative tint shift (+ = more magenta)")
 
 
@@ -75,7 +75,9 @@ def estimate_neutral(frame: Frame, method: str = "grey-edge") -> np.ndarray | No
         gx = cv2.Sobel(sm, cv2.CV_32F, 1, 0)
         gy = cv2.Sobel(sm, cv2.CV_32F, 0, 1)
         mag = np.sqrt(gx * gx + gy * gy)
-        v = cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        # edges next to clipped or black areas are not evidence of the light: keep away from them by the
+        # support of the blur + derivative (≈ 4 px)
+        v = cv2.erode(valid.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
         if v.sum() < 100:
             v = valid
         p = 6.0  # Minkowski norm (shades-of-grey on edges)
@@ -121,8 +123,9 @@ class WhiteBalance(Stage):
         assert xy is not None
         if p.temp_shift or p.tint_shift:
             t, tint = temperature.xy_to_temp_tint(xy)
-            # warmer rendering = the white is assumed cooler than it is
-            t2 = float(np.clip(1e6 / (1e6 / t + p.temp_shift / 40.0), temperature.MIN_K, temperature.MAX_K))
+            # a warmer rendering = the light is taken to be bluer (higher K) than it was, as a temperature
+            # slider does in any raw developer
+            t2 = float(np.clip(t + p.temp_shift, temperature.MIN_K, temperature.MAX_K))
             xy = temperature.temp_tint_to_xy(t2, float(np.clip(tint + p.tint_shift, -150, 150)))
             neutral = None
         if neutral is None:

@@ -64,12 +64,14 @@ def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: 
 def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str] | None = None, *,
             recipe: Recipe | None = None, sets: tuple[str, ...] | list[str] = (),
             raw: str | None = None, cfa: str | None = None, profile: str | None = None,
-            max_pixels: int | None = None, sidecar: bool | str = True,
+            max_pixels: int | None = None, sidecar: bool | str = True, linear: bool = False,
             timings: dict[str, float] | None = None, **overrides: Any) -> Frame:
     """Develop a file (or a Frame) into a finished, display-encoded Frame.
 
     ``overrides`` are stage params: ``tone={"contrast": 1.2}``, ``tone__contrast=1.2`` or
     ``**{"tone.contrast": 1.2}``. The returned frame carries the recipe in ``meta.extra['recipe']``.
+    ``linear=True`` stops before the output encoding: a SCENE_LINEAR frame in the output space's primaries,
+    unclipped (for linear float TIFFs).
     """
     is_frame = isinstance(source, Frame)
     path = None if is_frame else str(source)
@@ -88,6 +90,17 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
     if profile is not None and is_frame:
         from ..colour.profile import CameraProfile
         frame.meta.extra["profile"] = CameraProfile.from_file(profile)
-    frame = run_stages(frame, rec, timings=timings)
+    if linear:
+        names = stage_names()
+        frame = run_stages(frame, rec, stop=names[names.index("output") - 1], timings=timings)
+        from ..colour import spaces
+        import numpy as np
+        space = rec.params["output"].space  # type: ignore[attr-defined]
+        m = spaces.rgb_to_rgb(spaces.WORKING, space).astype(np.float32)
+        import cv2
+        frame = frame.with_pixels(cv2.transform(frame.pixels, m), State.SCENE_LINEAR)
+        frame.meta.output_space = space
+    else:
+        frame = run_stages(frame, rec, timings=timings)
     frame.meta.extra["recipe"] = rec
     return frame
