@@ -152,18 +152,60 @@ def develop_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--profile", default=None, type=click.Path(dir_okay=False), help="Camera profile (.toml) to use instead of the file's matrices."),
         click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse images with more pixels (default 250 MP or RAWLUX_MAX_PIXELS)."),
         click.option("--no-sidecar", is_flag=True, help="Ignore IMG.ext.rawlux.toml sidecars."),
+        click.option("--lens", "lens_name", default=None, help="Lens name in the lensfun database (overrides EXIF)."),
+        click.option("--camera", "camera_name", default=None, help="Camera 'Maker Model' in the lensfun database."),
+        click.option("--no-lens-profile", is_flag=True, help="Do not apply a lensfun profile."),
+        click.option("--projection", default=None, help="Reproject a fisheye: rectilinear, equisolid, equidistant, stereographic."),
+        click.option("--focal", type=float, default=None, help="Crop to this 35 mm-equivalent focal length (23, 28, 35, 50, 75, 90)."),
+        click.option("--aspect", default=None, help="Crop to an aspect: 3:2, 4:3, 16:9, 1:1, 65:24, 2.39:1."),
+        click.option("--bokeh", default=None, help="Synthetic depth of field preset: portrait-50, portrait-75, portrait-90, swirly-50, soft-90, documentary-35."),
+        click.option("--depth", default=None, type=click.Path(dir_okay=False), help="Depth map (.png/.tif/.exr/.npy) for --bokeh."),
+        click.option("--focus", default=None, metavar="X,Y", help="Focus point for --bokeh, as fractions of width and height."),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-def recipe_overrides(wb: str | None, space: str | None) -> dict[str, Any]:
+def recipe_overrides(wb: str | None, space: str | None, **optics: Any) -> dict[str, Any]:
+    """CLI conveniences → stage params (each is also reachable with --set)."""
     ov: dict[str, Any] = {}
     if wb:
         ov["whitebalance"] = parse_wb(wb)
     if space:
         ov["output"] = {"space": space}
+    lens: dict[str, Any] = {}
+    if optics.get("lens_name"):
+        lens["lens"] = optics["lens_name"]
+    if optics.get("camera_name"):
+        lens["camera"] = optics["camera_name"]
+    if optics.get("no_lens_profile"):
+        lens["profile"] = "off"
+    if optics.get("projection"):
+        lens["projection"] = optics["projection"]
+    if lens:
+        ov["lens"] = lens
+    crop: dict[str, Any] = {}
+    if optics.get("focal") is not None:
+        crop["focal"] = optics["focal"]
+    if optics.get("aspect"):
+        crop["aspect"] = optics["aspect"]
+    if crop:
+        ov["crop"] = crop
+    bokeh: dict[str, Any] = {}
+    if optics.get("bokeh"):
+        bokeh["preset"] = optics["bokeh"]
+        bokeh["depth"] = optics.get("depth") or "embedded"
+    elif optics.get("depth"):
+        bokeh["depth"] = optics["depth"]
+    if optics.get("focus"):
+        try:
+            fx, fy = (float(v) for v in str(optics["focus"]).split(","))
+        except ValueError:
+            raise ParameterError(f"--focus {optics['focus']!r}: give X,Y as fractions, e.g. 0.5,0.4") from None
+        bokeh["focus_point"] = [fx, fy]
+    if bokeh:
+        ov["bokeh"] = bokeh
     return ov
 
 
@@ -186,14 +228,14 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                 sets: tuple[str, ...], wb: str | None, space: str | None, raw: str | None, cfa: str | None,
                 profile: str | None, max_pixels: int | None, no_sidecar: bool, fmt: str | None, bits: str,
                 quality: int, frame_t: str | None, frame_logo: str | None, frame_set: tuple[str, ...],
-                overwrite: bool, quiet: bool, debug: bool) -> int:
+                overwrite: bool, quiet: bool, debug: bool, **optics: Any) -> int:
     """Develop RAW/DNG (or JPEG/PNG/TIFF/HEIF) files into finished photographs."""
     from .io.decode import CfaSpec, RawSpec
     from .io.encode import format_for
     from .pipeline.run import build_recipe
 
     # everything the user typed is validated before any file is decoded
-    overrides = recipe_overrides(wb, space)
+    overrides = recipe_overrides(wb, space, **optics)
     raw_spec = RawSpec.parse(raw) if raw else None
     cfa_spec = CfaSpec.parse(cfa) if cfa else None
     if raw_spec and cfa_spec:
@@ -235,8 +277,10 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                 frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)
             rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
             if not quiet:
-                note = "; ".join(n for n in (frame.meta.extra.get("note"), frame.meta.extra.get("wb_note")) if n)
-                click.echo(f"{src} → {dst}" + (f"  ({note})" if note else ""))
+                click.echo(f"{src} → {dst}")
+                notes = [frame.meta.extra.get("note"), frame.meta.extra.get("wb_note"), *frame.meta.extra.get("notices", [])]
+                for n in dict.fromkeys(n for n in notes if n):
+                    click.echo(f"  note: {n}")
         except KeyboardInterrupt:
             raise
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
