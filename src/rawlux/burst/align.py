@@ -6,7 +6,7 @@ for rawlux:
 1. Each mosaic is reduced to a half-resolution grey image by averaging every 2×2 Bayer cell.
 2. A Gaussian pyramid is built with downsampling factors (1, 2, 4, 4); levels too small for their
    tiles are dropped, so small frames still align.
-3. From the coarsest level down, every tile (50 % overlap) of the reference is searched for in the
+3. From the coarsest level down, every tile of the reference (50 % overlap at the finest level) is searched for in the
    alternate frame around an initial displacement. The candidates for that start are the upsampled
    displacements of the nearest coarse tile and of its two neighbours towards the tile (HDR+'s
    remedy for motion boundaries); the best by the tile distance wins. Coarse levels use the L2
@@ -33,6 +33,8 @@ except ImportError:  # pragma: no cover
 FACTORS = (1, 2, 4, 4)
 TILES = (16, 16, 16, 8)
 RADII = (1, 4, 4, 4)
+#: finest-level tiles overlap by half (flow every 16 mosaic pixels) or not (every 32)
+OVERLAP = False
 
 
 @dataclass
@@ -253,8 +255,8 @@ def _ssd_sub(ref, alt, ty0, tx0, t, disp, out):
 
 # ----------------------------------------------------------------------------- driver
 
-def _tile_starts(n: int, t: int) -> np.ndarray:
-    step = t // 2
+def _tile_starts(n: int, t: int, overlap: bool = True) -> np.ndarray:
+    step = t // 2 if overlap else t
     if n <= t:
         return np.zeros(1, np.int64)
     starts = np.arange(0, n - t + 1, step)
@@ -320,7 +322,8 @@ def _global_model(fine: np.ndarray, y0: np.ndarray, x0: np.ndarray, t: int) -> n
 
 
 def align(ref: ReferencePyramid | np.ndarray, alt_grey: np.ndarray, *, lk_iters: int = 3,
-          noise: tuple[float, float] | None = None, prefer_global: bool = True) -> TileFlow:
+          noise: tuple[float, float] | None = None, prefer_global: bool = True,
+          overlap: bool = OVERLAP) -> TileFlow:
     """Displacement of ``alt_grey`` relative to the reference (both half-resolution grey images).
 
     With ``prefer_global``, a similarity transform is fitted robustly to all tile displacements and
@@ -339,8 +342,9 @@ def align(ref: ReferencePyramid | np.ndarray, alt_grey: np.ndarray, *, lk_iters:
     for lev in range(n - 1, -1, -1):
         r_img, a_img = ref.levels[lev], alt_levels[lev]
         t = TILES[lev]
-        ty0 = _tile_starts(r_img.shape[0], t)
-        tx0 = _tile_starts(r_img.shape[1], t)
+        # coarse levels only guide the next: tiles without overlap; the finest level overlaps by half
+        ty0 = _tile_starts(r_img.shape[0], t, overlap=overlap and lev == 0)
+        tx0 = _tile_starts(r_img.shape[1], t, overlap=overlap and lev == 0)
         if prev is None:
             cand = np.zeros((ty0.size, tx0.size, 1, 2), np.int64)
         else:

@@ -117,7 +117,6 @@ def merge_hdr(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
     nz = noise if noise is not None else noise_from_meta(ref_frame.meta, ref_cfa)
     a, b = nz
     clip_ref = _clip_level(ref_frame) * CLIP
-    h2, w2 = ref_cfa.shape[0] // 2, ref_cfa.shape[1] // 2
 
     def inv_var(cells: np.ndarray, gain: float) -> np.ndarray:
         # variance of v·gain where var(v) = a·v + b; weight ∝ 1/variance

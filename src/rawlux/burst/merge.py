@@ -218,18 +218,6 @@ def _accumulate(num, den, img, cfa, fy_row, fx_col, fdy, fdx, rob, inv_r2, gain)
             den[y, x] += r * sw
 
 
-@njit(cache=True, fastmath=True, inline="always")
-def _cr(t, i):
-    """Catmull–Rom weight of tap i (−1..2) at fraction t."""
-    if i == -1:
-        return 0.5 * (-t * t * t + 2 * t * t - t)
-    if i == 0:
-        return 0.5 * (3 * t * t * t - 5 * t * t + 2)
-    if i == 1:
-        return 0.5 * (-3 * t * t * t + 4 * t * t + t)
-    return 0.5 * (t * t * t - t * t)
-
-
 @njit(cache=True, fastmath=True)
 def _cubic_plane(img, py, px, oy, ox):
     """Catmull–Rom interpolation of the CFA plane at parity (oy, ox) at plane coordinates (py, px)."""
@@ -240,15 +228,33 @@ def _cubic_plane(img, py, px, oy, ox):
     bx = int(np.floor(px))
     ty = py - by
     tx = px - bx
+    ty2 = ty * ty
+    tx2 = tx * tx
+    wy0 = 0.5 * (-ty2 * ty + 2 * ty2 - ty)
+    wy1 = 0.5 * (3 * ty2 * ty - 5 * ty2 + 2)
+    wy2 = 0.5 * (-3 * ty2 * ty + 4 * ty2 + ty)
+    wy3 = 0.5 * (ty2 * ty - ty2)
+    wx0 = 0.5 * (-tx2 * tx + 2 * tx2 - tx)
+    wx1 = 0.5 * (3 * tx2 * tx - 5 * tx2 + 2)
+    wx2 = 0.5 * (-3 * tx2 * tx + 4 * tx2 + tx)
+    wx3 = 0.5 * (tx2 * tx - tx2)
+    if by >= 1 and by + 2 < hp and bx >= 1 and bx + 2 < wp:   # inside: no clamping
+        s = 0.0
+        for i in range(4):
+            r = img[2 * (by + i - 1) + oy]
+            c0 = 2 * (bx - 1) + ox
+            row = wx0 * r[c0] + wx1 * r[c0 + 2] + wx2 * r[c0 + 4] + wx3 * r[c0 + 6]
+            s += (wy0 if i == 0 else wy1 if i == 1 else wy2 if i == 2 else wy3) * row
+        return s
     s = 0.0
-    for i in range(-1, 3):
-        yy = min(max(by + i, 0), hp - 1)
-        wy = _cr(ty, i)
+    for i in range(4):
+        yy = min(max(by + i - 1, 0), hp - 1)
         row = 0.0
-        for j in range(-1, 3):
-            xx = min(max(bx + j, 0), wp - 1)
-            row += _cr(tx, j) * img[2 * yy + oy, 2 * xx + ox]
-        s += wy * row
+        for j in range(4):
+            xx = min(max(bx + j - 1, 0), wp - 1)
+            wx = wx0 if j == 0 else wx1 if j == 1 else wx2 if j == 2 else wx3
+            row += wx * img[2 * yy + oy, 2 * xx + ox]
+        s += (wy0 if i == 0 else wy1 if i == 1 else wy2 if i == 2 else wy3) * row
     return s
 
 
@@ -306,8 +312,13 @@ class Accumulator:
         fy, fx = flow.index_maps(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64))
         if self.method == "cubic":
             if reference:  # the reference on its own grid: its samples, unresampled
-                self.num += np.float32(gain) * img * np.repeat(np.repeat(rob, 2, 0), 2, 1)[:h, :w]
-                self.den += np.repeat(np.repeat(rob, 2, 0), 2, 1)[:h, :w]
+                if np.all(rob == 1.0) and gain == 1.0:
+                    self.num += img
+                    self.den += np.float32(1.0)
+                else:
+                    full = np.repeat(np.repeat(rob, 2, 0), 2, 1)[:h, :w]
+                    self.num += np.float32(gain) * img * full
+                    self.den += full
             else:
                 _accumulate_cubic(self.num, self.den, np.ascontiguousarray(img, dtype=np.float32), self.cfa,
                                   fy, fx, np.ascontiguousarray(flow.dy), np.ascontiguousarray(flow.dx),
