@@ -215,24 +215,23 @@ def _kernels():
 
     @njit(cache=True, parallel=True, fastmath=True)
     def detail(cur, nxt, w, w2):
-        for y in prange(cur.shape[0]):
-            for x in range(cur.shape[1]):
-                v = cur[y, x] - nxt[y, x]
-                w[y, x] = v
-                w2[y, x] = v * v
+        # elementwise on flat views
+        for i in prange(cur.size):
+            v = cur[i] - nxt[i]
+            w[i] = v
+            w2[i] = v * v
 
     @njit(cache=True, parallel=True, fastmath=True)
     def wiener(w, e, nv, acc):
         tiny = np.float32(1e-12)
-        for y in prange(w.shape[0]):
-            for x in range(w.shape[1]):
-                ee = e[y, x]
-                acc[y, x] += w[y, x] * (max(ee - nv, np.float32(0.0)) / max(ee, tiny))
+        for i in prange(w.size):
+            ee = e[i]
+            acc[i] += w[i] * (max(ee - nv, np.float32(0.0)) / max(ee, tiny))
 
     @njit(cache=True, parallel=True, fastmath=True)
     def forward(cfa, rows, cols, s, o, comps):
         # GAT of the planes (R, G1, G2, B), then the orthonormal colour transform
-        h2, w2 = comps.shape[1], comps.shape[2]
+        h2, w2 = comps.shape[0], comps.shape[1]
         r2 = np.float32(1.0 / np.sqrt(2.0))
         for y in prange(h2):
             v = np.empty(4, np.float32)
@@ -244,20 +243,20 @@ def _kernels():
                         v[j] = np.float32(2.0) / s[j] * np.sqrt(max(a, np.float32(0.0)))
                     else:
                         v[j] = z / np.sqrt(o[j])
-                comps[0, y, x] = np.float32(0.5) * (v[0] + v[1] + v[2] + v[3])
-                comps[1, y, x] = r2 * (v[0] - v[3])
-                comps[2, y, x] = np.float32(0.5) * (v[0] - v[1] - v[2] + v[3])
-                comps[3, y, x] = r2 * (v[1] - v[2])
+                comps[y, x, 0] = np.float32(0.5) * (v[0] + v[1] + v[2] + v[3])
+                comps[y, x, 1] = r2 * (v[0] - v[3])
+                comps[y, x, 2] = np.float32(0.5) * (v[0] - v[1] - v[2] + v[3])
+                comps[y, x, 3] = r2 * (v[1] - v[2])
 
     @njit(cache=True, parallel=True, fastmath=True)
     def inverse(comps, rows, cols, s, o, out):
-        h2, w2 = comps.shape[1], comps.shape[2]
+        h2, w2 = comps.shape[0], comps.shape[1]
         r2 = np.float32(1.0 / np.sqrt(2.0))
         c = np.float32(np.sqrt(1.5))
         for y in prange(h2):
             v = np.empty(4, np.float32)
             for x in range(w2):
-                l0, c1, c2, c3 = comps[0, y, x], comps[1, y, x], comps[2, y, x], comps[3, y, x]
+                l0, c1, c2, c3 = comps[y, x, 0], comps[y, x, 1], comps[y, x, 2], comps[y, x, 3]
                 v[0] = np.float32(0.5) * (l0 + c2) + r2 * c1
                 v[1] = np.float32(0.5) * (l0 - c2) + r2 * c3
                 v[2] = np.float32(0.5) * (l0 - c2) - r2 * c3
@@ -278,7 +277,8 @@ def _kernels():
 
 
 def _wavelet_denoise(p: np.ndarray, strength: float, levels: int | None = None) -> np.ndarray:
-    """Denoise a plane with unit-variance Gaussian noise: à-trous wavelet, local Wiener gain per level."""
+    """Denoise planes (H×W or H×W×C, C ≤ 4) with unit-variance Gaussian noise: à-trous wavelet, local
+    Wiener gain per coefficient and level (all channels in one pass of each filter)."""
     import cv2
 
     detail, wiener, _, _ = _kernels()
@@ -291,9 +291,9 @@ def _wavelet_denoise(p: np.ndarray, strength: float, levels: int | None = None) 
     for lv in range(levels):
         k = _atrous_kernel(lv)
         nxt = cv2.sepFilter2D(cur, -1, k, k, borderType=cv2.BORDER_REFLECT_101)
-        detail(cur, nxt, w, w2)
+        detail(cur.reshape(-1), nxt.reshape(-1), w.reshape(-1), w2.reshape(-1))
         e = cv2.blur(w2, (_WIN, _WIN), borderType=cv2.BORDER_REFLECT_101)
-        wiener(w, e, np.float32(_WIENER_K * strength * sig[lv] ** 2), out)
+        wiener(w.reshape(-1), e.reshape(-1), np.float32(_WIENER_K * strength * sig[lv] ** 2), out.reshape(-1))
         cur = nxt
     out += cur
     return out
@@ -325,10 +325,9 @@ def denoise_cfa(cfa: np.ndarray, pattern: str, model: NoiseModel, strength: floa
     s_arr = np.array([v[0] for v in so], np.float32)
     o_arr = np.array([v[1] for v in so], np.float32)
     h2, w2 = cfa.shape[0] // 2, cfa.shape[1] // 2
-    comps = np.empty((4, h2, w2), np.float32)
+    comps = np.empty((h2, w2, 4), np.float32)
     forward(cfa, rows, cols, s_arr, o_arr, comps)
-    for k in range(4):
-        comps[k] = _wavelet_denoise(comps[k], strength)
+    comps = _wavelet_denoise(comps, strength)
     inverse(comps, rows, cols, s_arr, o_arr, out)
     return out
 
