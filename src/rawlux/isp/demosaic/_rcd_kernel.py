@@ -68,10 +68,10 @@ def rcd_tiles(cfa, out, r_row, r_col, th_, tw_, m):
         gpar = (r_row + r_col + 1) & 1
 
         # 1. vertical/horizontal and diagonal energies
-        va = np.zeros((hp, wp), np.float32)
-        ha = np.zeros((hp, wp), np.float32)
-        pa = np.zeros((hp, wp), np.float32)
-        qa = np.zeros((hp, wp), np.float32)
+        va = np.empty((hp, wp), np.float32)
+        ha = np.empty((hp, wp), np.float32)
+        pa = np.empty((hp, wp), np.float32)
+        qa = np.empty((hp, wp), np.float32)
         for yy in range(2, hp - 2):
             for xx in range(2, wp - 2):
                 cc = np.float32(2.0) * c[yy, xx]
@@ -87,9 +87,10 @@ def rcd_tiles(cfa, out, r_row, r_col, th_, tw_, m):
                 d1 = c[yy - 1, xx + 1] - c[yy + 1, xx - 1]
                 d2 = cc - c[yy - 2, xx + 2] - c[yy + 2, xx - 2]
                 qa[yy, xx] = d1 * d1 + half * d2 * d2
-        vh = np.full((hp, wp), half, np.float32)
-        pq = np.full((hp, wp), half, np.float32)
-        lpf = np.zeros((hp, wp), np.float32)
+        # every value read below lies in the ranges written (see the margins)
+        vh = np.empty((hp, wp), np.float32)
+        pq = np.empty((hp, wp), np.float32)
+        lpf = np.empty((hp, wp), np.float32)
         for yy in range(3, hp - 3):
             for xx in range(3, wp - 3):
                 sv = va[yy - 1, xx] + va[yy, xx] + va[yy + 1, xx] + EPS2
