@@ -92,11 +92,14 @@ def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         cells = short
     cw = max(2, round(cells * w / short))
     ch = max(2, round(cells * h / short))
-    rng = np.random.default_rng(p.seed)
+    from ._kernels import hash_lattice
+
     k = 1.0 / 0.8                          # bicubic interpolation of iid values: std ≈ 0.8
+    seeds = iter((p.seed * 3, p.seed * 3 + 1, p.seed * 3 + 2))
 
     def plane():
-        lat = rng.standard_normal((ch, cw), dtype=np.float32)
+        lat = np.empty((ch, cw), np.float32)
+        hash_lattice(next(seeds), lat)
         if (cw, ch) == (w, h):
             return lat * np.float32(scale)
         return cv2.resize(lat, (w, h), interpolation=cv2.INTER_CUBIC) * np.float32(scale * k)
@@ -110,7 +113,7 @@ def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int = 33) -> np.ndarray:
     """Apply recorded ingredient ops to display-linear pixels (H×W×3 float32); returns a new array."""
-    from ._kernels import detail_gain, grade_apply, luma_sqrt
+    from ._kernels import grade_apply, luma_sqrt
 
     ops = tuple(ops)
     by = dict(ops)
@@ -119,15 +122,12 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
     dummy = np.zeros((1, 1), np.float32)
     wts = cm.LUMA.astype(np.float32)
 
-    gain = dummy
+    ye = base = blur = dummy
+    camt = samt = thr = 0.0
     cl, sh = by.get("clarity"), by.get("sharpen")
     if cl is not None or sh is not None:
         ye = np.empty((h, w), np.float32)
         luma_sqrt(px, wts, ye)
-        base = dummy
-        blur = dummy
-        camt = samt = 0.0
-        thr = 0.0
         if cl is not None:
             from .clarity import base_layer
             base = base_layer(ye, cl)
@@ -137,8 +137,6 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
             blur = blurred(ye, sh)
             samt = sh.strength * sh.amount
             thr = sh.threshold
-        gain = np.empty((h, w), np.float32)
-        detail_gain(ye, base, np.float32(camt), blur, np.float32(samt), np.float32(thr), gain)
 
     colour_ops = tuple((n, p) for n, p in ops if n in COLOUR_STAGES)
     if colour_ops:
@@ -155,7 +153,8 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
         amt, colour, response = 0.1 * gr.strength * gr.amount, gr.colour, gr.response
 
     out = np.empty_like(px)
-    grade_apply(px, gain, lut, n, noise, nr, nb, np.float32(amt), np.float32(response),
+    grade_apply(px, ye, base, np.float32(camt), blur, np.float32(samt), np.float32(thr), lut, n, noise, nr, nb,
+                np.float32(amt), np.float32(response),
                 np.float32(colour), wts, out)
     return out
 
