@@ -96,6 +96,7 @@ def test_job_hash_tracks_recipe_output_settings_and_sidecars(tmp_path: Path) -> 
     h0 = base.job_hash(base.for_input(img))
     assert h0 == RecipeMaker(BatchOptions()).job_hash(RecipeMaker(BatchOptions()).for_input(img))   # stable
     for opts in (BatchOptions(sets=("tone.contrast=1.2",)), BatchOptions(quality=80), BatchOptions(fmt="png"),
+                 BatchOptions(frame="bar"),
                  BatchOptions(look="vivid") if _has_look("vivid") else BatchOptions(bits=16, fmt="png")):
         m = RecipeMaker(opts)
         assert m.job_hash(m.for_input(img)) != h0

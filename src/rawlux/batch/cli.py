@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -26,7 +27,7 @@ from ..cli import develop_options, guarded, recipe_overrides
 @click.option("--glob", "globs", multiple=True, metavar="PATTERN",
               help="Which files of a folder to take, e.g. '*.dng' (repeatable; default: camera raw extensions).")
 @click.option("-j", "--workers", type=click.IntRange(1, 512), default=None,
-              help="Local worker processes (default: one per CPU core).")
+              help="Local worker processes (default: one per CPU core, as free memory allows).")
 @click.option("--threads", type=click.IntRange(1, 512), default=None,
               help="Threads per local worker (default: cores ÷ workers).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -47,10 +48,11 @@ def batch(sources: tuple[str, ...], out_dir: str, look: str | None, sets: tuple[
           no_sidecar: bool, recipe_file: str | None, frame: str | None, fmt: str, bits: str, quality: int,
           recursive: bool, globs: tuple[str, ...], workers: int | None, threads: int | None,
           scheduler: str | None, shared_storage: bool, dry_run: bool, retry_failed: bool, watch: bool,
-          watch_interval: float, as_json: bool, quiet: bool, debug: bool) -> int:
+          watch_interval: float, as_json: bool, quiet: bool, debug: bool, **optics: Any) -> int:
     """Develop many files into OUT_DIR; re-runs skip finished work and finish interrupted batches.
 
-    SOURCES are files and folders. Exit code 0 when every file is developed, else the code of the first
+    SOURCES are files and folders (with --watch, the folders are watched). Sidecars (IMG.ext.rawlux.toml)
+    are honoured. Exit code 0 when every file is developed, else the code of the first
     failure (3 input, 4 output, 1 internal); 130 when interrupted.
     """
     from .engine import BatchOptions, run_batch
@@ -59,7 +61,7 @@ def batch(sources: tuple[str, ...], out_dir: str, look: str | None, sets: tuple[
     if watch and dry_run:
         from ..errors import ParameterError
         raise ParameterError("--watch and --dry-run exclude each other")
-    opts = BatchOptions(look=look, recipe_file=recipe_file, sets=sets, overrides=recipe_overrides(wb, space),
+    opts = BatchOptions(look=look, recipe_file=recipe_file, sets=sets, overrides=recipe_overrides(wb, space, **optics),
                         sidecars=not no_sidecar, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels,
                         fmt=fmt, bits=int(bits), quality=quality, frame=frame, recursive=recursive, globs=globs,
                         workers=workers, threads=threads, scheduler=scheduler, shared_storage=shared_storage,
