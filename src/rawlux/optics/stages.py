@@ -125,7 +125,8 @@ class Lens(Stage):
         from .warp import Coords, apply_dense, dng_warp_fisheye, dng_warp_rectilinear, remap, reproject
 
         meta = frame.meta.copy()
-        img = np.array(frame.pixels, dtype=np.float32, copy=True)
+        img = frame.pixels            # copied before the first change (most files need none)
+        owned = False
         h, w = img.shape[:2]
         done: list[str] = []
 
@@ -141,6 +142,7 @@ class Lens(Stage):
                     (post if warps else pre).append(op)
         if pre:
             img = oc.apply_pixel_opcodes(img, pre, meta=meta)
+            owned = True
             h, w = img.shape[:2]
             done += [o.name for o in pre]
 
@@ -157,11 +159,20 @@ class Lens(Stage):
                 oc.notice(meta, f"lens: the file corrects its own lens geometry (OpcodeList3); lensfun profile "
                                 f"{profile.describe()} used for vignetting only (lens.profile=on forces it)")
         use_geom = profile is not None and (p.profile == "on" or not warps)
-        if profile is not None and p.vignetting and lf.devignette(img, profile):
-            done.append("vignetting")
+        if profile is not None and p.vignetting and profile.lens.calib_vignetting:
+            if not owned:
+                img, owned = np.array(img, dtype=np.float32, copy=True), True
+            if lf.devignette(img, profile):
+                done.append("vignetting")
 
         # --- coordinates, from the output side to the source
-        coords = Coords.identity(h, w)
+        needs_warp = p.projection != "keep" or (use_geom and (p.distortion or p.tca)) or bool(warps)
+        if not needs_warp and not post and not owned:
+            meta.extra["lens_applied"] = done
+            if profile is not None:
+                meta.extra["lens_profile"] = profile.describe()
+            return Frame(frame.pixels, frame.state, meta)
+        coords = Coords.identity(h, w) if needs_warp else None
         identity = True
         if p.projection != "keep":
             src = p.fisheye if p.fisheye != "auto" else (profile.projection if profile is not None
