@@ -132,9 +132,73 @@ class RefStats:
             sig2 = np.maximum(cv2.blur(ch * ch, (3, 3)) - mu * mu - var_n, 0)
             # variance of a 3×3 mean of the difference of two noisy frames + misalignment allowance
             self.denom.append((2.0 * var_n / 9.0 + (p.misalignment ** 2) * sig2 + 1e-12).astype(np.float32))
+        self.rgb = [np.ascontiguousarray(c, dtype=np.float32) for c in self.rgb]
+        self.denom_stack = np.ascontiguousarray(np.stack(self.denom))
         h2, w2 = self.rgb[0].shape
         self.grid_y = np.arange(h2, dtype=np.float64) * 2 + 0.5
         self.grid_x = np.arange(w2, dtype=np.float64) * 2 + 0.5
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _warp_diff(alt, code, ref_r, ref_g, ref_b, fy_row, fx_col, fdy, fdx, out):
+    """Per Bayer cell: the alternate frame's R, G, B (bilinear per CFA plane at p + d(p)) minus the
+    reference's; out[3] flags cells whose source falls outside the frame."""
+    h, w = alt.shape
+    h2, w2 = ref_r.shape
+    ny, nx = fdy.shape
+    for i in prange(h2):
+        fy = fy_row[i]
+        iy0 = min(int(fy), ny - 1)
+        iy1 = min(iy0 + 1, ny - 1)
+        ay = fy - iy0
+        for j in range(w2):
+            fx = fx_col[j]
+            ix0 = min(int(fx), nx - 1)
+            ix1 = min(ix0 + 1, nx - 1)
+            ax = fx - ix0
+            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
+                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
+            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
+                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
+            py = i + 0.5 * dy
+            px = j + 0.5 * dx
+            out[3, i, j] = 1.0 if (py < -0.5 or py > h2 - 0.5 or px < -0.5 or px > w2 - 0.5) else 0.0
+            by = int(np.floor(py))
+            bx = int(np.floor(px))
+            ty = py - by
+            tx = px - bx
+            y1 = min(max(by, 0), h2 - 1)
+            y2 = min(max(by + 1, 0), h2 - 1)
+            x1 = min(max(bx, 0), w2 - 1)
+            x2 = min(max(bx + 1, 0), w2 - 1)
+            r = 0.0
+            g = 0.0
+            b = 0.0
+            for k in range(4):
+                oy = k // 2
+                ox = k % 2
+                v = ((1 - ty) * ((1 - tx) * alt[2 * y1 + oy, 2 * x1 + ox] + tx * alt[2 * y1 + oy, 2 * x2 + ox])
+                     + ty * ((1 - tx) * alt[2 * y2 + oy, 2 * x1 + ox] + tx * alt[2 * y2 + oy, 2 * x2 + ox]))
+                c = code[k]
+                if c == 0:
+                    r = v
+                elif c == 2:
+                    b = v
+                else:
+                    g += 0.5 * v
+            out[0, i, j] = r - ref_r[i, j]
+            out[1, i, j] = g - ref_g[i, j]
+            out[2, i, j] = b - ref_b[i, j]
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _weights(d, denom, threshold, falloff, out):
+    h2, w2 = out.shape
+    for i in prange(h2):
+        for j in range(w2):
+            z2 = (d[0, i, j] * d[0, i, j] / denom[0, i, j] + d[1, i, j] * d[1, i, j] / denom[1, i, j]
+                  + d[2, i, j] * d[2, i, j] / denom[2, i, j]) / 3.0
+            out[i, j] = np.exp(-max(z2 - threshold, 0.0) * falloff)
 
 
 def robustness(stats: RefStats, alt_cfa: np.ndarray, flow: TileFlow, p: MergeParams,
@@ -142,25 +206,19 @@ def robustness(stats: RefStats, alt_cfa: np.ndarray, flow: TileFlow, p: MergePar
     """Per-cell weight in [0, 1] of the aligned frame (half resolution)."""
     import cv2
 
-    dy, dx = flow.dense(stats.grid_y, stats.grid_x)
-    h2, w2 = dy.shape
-    jj = np.arange(w2, dtype=np.float32)[None, :]
-    ii = np.arange(h2, dtype=np.float32)[:, None]
-    mx = (jj + 0.5 * dx).astype(np.float32)
-    my = (ii + 0.5 * dy).astype(np.float32)
-    warped = [cv2.remap(pl, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for pl in _planes(alt_cfa)]
-    alt_rgb = _rgb_half(warped, stats.code)
-    z2 = np.zeros((h2, w2), np.float32)
+    h2, w2 = stats.rgb[0].shape
+    fy, fx = flow.index_maps(stats.grid_y, stats.grid_x)
+    d = np.empty((4, h2, w2), np.float32)
+    _warp_diff(np.ascontiguousarray(alt_cfa, dtype=np.float32), np.asarray(stats.code, np.int64),
+               stats.rgb[0], stats.rgb[1], stats.rgb[2], fy, fx,
+               np.ascontiguousarray(flow.dy), np.ascontiguousarray(flow.dx), d)
     for ci in range(3):
-        d = cv2.blur(alt_rgb[ci] - stats.rgb[ci], (3, 3))
-        z2 += d * d / stats.denom[ci]
-    z2 /= 3.0
-    r = np.exp(-np.maximum(z2 - p.threshold, 0.0) * p.falloff).astype(np.float32)
+        cv2.blur(d[ci], (3, 3), dst=d[ci])
+    r = np.empty((h2, w2), np.float32)
+    _weights(d, stats.denom_stack, float(p.threshold), float(p.falloff), r)
     if p.spread > 1:
         r = cv2.erode(r, np.ones((p.spread, p.spread), np.uint8))
-    # samples that map outside the frame carry no information
-    outside = (my < -0.5) | (my > h2 - 0.5) | (mx < -0.5) | (mx > w2 - 0.5)
-    r[outside] = 0.0
+    r[d[3] > 0] = 0.0          # samples that map outside the frame carry no information
     if valid is not None:
         r *= valid
     return r
