@@ -26,8 +26,6 @@ MAX_BODY = 64 * 1024
 PROXY_LONG = 1024
 THUMB_LONG = 256
 LOOKTHUMB_LONG = 160
-#: the first stage run on the downscaled proxy; everything before runs once per photo at full resolution
-PROXY_START = "exposure"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _BAD_CHARS = re.compile(r"[\x00-\x1f\\:]")
 
@@ -94,64 +92,158 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _pkey(params) -> str:
+    return repr(params)
+
+
 class Renderer:
-    """Decodes each photo once, runs the stages before ``exposure`` at full resolution, keeps a
-    downscaled scene-linear proxy, and renders the later stages on it for every slider change."""
+    """Fast previews: each photo is decoded once, and the stages up to ``geometry`` run once at full
+    resolution; the result is kept as a downscaled *camera-RGB* proxy with the white balance undone
+    (divided by ``meta.wb_multipliers``), so that temperature/tint re-run ``whitebalance`` on the proxy
+    (it accepts CAMERA_RGB frames) followed by ``colour`` and every later stage. The proxy's front is
+    built with the recipe's white balance less its creative shifts, so moving the temperature slider
+    never re-decodes. Intermediate proxies after ``colour``, ``exposure`` (which measures the image for
+    auto exposure) and ``tone`` are memoised by the params that made them, so a look-slider change only
+    runs the stages after ``tone`` (the fused grade and the output encoding). Display-referred inputs (no white balance) start at ``colour``."""
+
+    #: the stages run once per photo at full resolution (then downscaled)
+    FRONT_STOP = "geometry"
+    #: the stages run on the proxy, memoised after each of these
+    MEMO = ("colour", "exposure", "tone")
 
     def __init__(self, capacity: int = 6):
         self._proxies: OrderedDict[tuple, Any] = OrderedDict()
+        self._memo: OrderedDict[tuple, Any] = OrderedDict()
         self._thumbs: dict[tuple, bytes] = {}
         self._lock = threading.Lock()
         self._capacity = capacity
+        self._building: dict[tuple, threading.Lock] = {}
 
     @staticmethod
     def _recipe(path: Path | None, look: str, params: dict[str, dict[str, Any]] | None, sidecar: bool = False):
         from ..pipeline.run import build_recipe
         return build_recipe(str(path) if path else None, look, overrides=params or {}, sidecar=sidecar)
 
-    def proxy(self, path: Path, recipe) -> Any:
+    def decode(self, path: Path):
+        """The frame of ``path`` (a hook: tests and benchmarks may give a cropped frame)."""
+        from ..io.decode import open_image
+        return open_image(str(path))
+
+    @staticmethod
+    def _front_wb(recipe):
+        import dataclasses
+        return dataclasses.replace(recipe.params["whitebalance"], temp_shift=0.0, tint_shift=0.0)
+
+    def proxy_key(self, path: Path, recipe) -> tuple:
         from ..pipeline.order import stage_names
         names = stage_names()
-        front = names[:names.index(PROXY_START)]
+        front = names[:names.index(self.FRONT_STOP) + 1]
         st = path.stat()
-        key = (str(path), st.st_mtime_ns, st.st_size, tuple((n, repr(recipe.params[n])) for n in front))
+        parts = tuple((n, _pkey(self._front_wb(recipe) if n == "whitebalance" else recipe.params[n])) for n in front)
+        return (str(path), st.st_mtime_ns, st.st_size, parts)
+
+    def proxy(self, path: Path, recipe) -> Any:
+        """The cached downscaled frame after ``geometry`` (camera RGB with white balance undone, or the
+        scene-linear frame of a display-referred input)."""
+        key = self.proxy_key(path, recipe)
         with self._lock:
             if key in self._proxies:
                 self._proxies.move_to_end(key)
                 return self._proxies[key]
+            build_lock = self._building.setdefault(key, threading.Lock())
+        with build_lock:  # one build per photo even when the page asks for several renders at once
+            with self._lock:
+                if key in self._proxies:
+                    return self._proxies[key]
+            frame = self._build_proxy(path, recipe)
+            with self._lock:
+                self._proxies[key] = frame
+                self._building.pop(key, None)
+                while len(self._proxies) > self._capacity:
+                    self._proxies.popitem(last=False)
+        return frame
+
+    def _build_proxy(self, path: Path, recipe) -> Any:
+        import dataclasses
+
         import cv2
-        from ..io.decode import open_image
+        import numpy as np
+
+        from ..frame import State
         from ..pipeline.run import run_stages
-        frame = open_image(str(path))
-        frame = run_stages(frame, recipe, stop=front[-1])
+        frame = self.decode(path)
+        pre_white = frame.meta.white_xy
+        front_rec = dataclasses.replace(recipe, params={**recipe.params, "whitebalance": self._front_wb(recipe)})
+        frame = run_stages(frame, front_rec, stop=self.FRONT_STOP)
         px = frame.pixels
         h, w = px.shape[:2]
         s = PROXY_LONG / max(h, w)
         if s < 1:
             px = cv2.resize(px, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        frame = frame.with_pixels(px.astype("float32", copy=False))
-        with self._lock:
-            self._proxies[key] = frame
-            while len(self._proxies) > self._capacity:
-                self._proxies.popitem(last=False)
-        return frame
+        px = np.ascontiguousarray(px, dtype=np.float32)
+        m = frame.meta
+        if frame.state is State.CAMERA_RGB and m.wb_applied and m.wb_multipliers is not None:
+            px = px / np.asarray(m.wb_multipliers, np.float32).reshape(1, 1, -1)
+            out = frame.with_pixels(px)
+            out.meta.wb_applied = False
+            out.meta.wb_multipliers = None
+            out.meta.white_xy = pre_white
+            out.meta.extra.pop("neutral", None)
+            out.meta.extra["studio_wb_undone"] = True
+            return out
+        return frame.with_pixels(px)
 
-    def render(self, path: Path, recipe, long_side: int | None = None):
-        """float32 H×W×3 display-encoded pixels of ``path`` with ``recipe`` on the proxy."""
+    def _memo_get(self, key: tuple):
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        return None
+
+    def _memo_put(self, key: tuple, frame) -> None:
+        with self._lock:
+            self._memo[key] = frame
+            while len(self._memo) > 2 * self._capacity:
+                self._memo.popitem(last=False)
+
+    def render_frame(self, path: Path, recipe, long_side: int | None = None):
+        """The DISPLAY frame of ``path`` with ``recipe``, rendered on the proxy."""
         import cv2
-        import numpy as np
+
+        from ..pipeline.order import stage_names
         from ..pipeline.run import run_stages
+        names = stage_names()
         proxy = self.proxy(path, recipe)
-        frame = proxy.with_pixels(proxy.pixels.copy())
-        frame.meta = proxy.meta.copy()
+        pkey = (self.proxy_key(path, recipe), long_side)
+        frame = proxy
         if long_side:
             h, w = frame.pixels.shape[:2]
             s = long_side / max(h, w)
             if s < 1:
                 frame = frame.with_pixels(cv2.resize(frame.pixels, (max(1, round(w * s)), max(1, round(h * s))),
                                                      interpolation=cv2.INTER_AREA))
-        out = run_stages(frame, recipe, start=PROXY_START)
-        px = out.pixels
+        # whitebalance (camera-RGB proxies only) then colour .. tone, memoised after the MEMO stages
+        chain = ["whitebalance"] + names[names.index(self.FRONT_STOP) + 1:names.index(self.MEMO[-1]) + 1]
+        keys = [pkey + tuple((n, _pkey(recipe.params[n])) for n in chain[:i + 1]) for i in range(len(chain))]
+        pos = 0
+        for i, name in enumerate(chain):
+            if name in self.MEMO:
+                hit = self._memo_get(keys[i])
+                if hit is not None:
+                    frame, pos = hit, i + 1
+        frame = frame.with_pixels(frame.pixels.copy())  # the cached frames are never handed to a stage
+        for i in range(pos, len(chain)):
+            name = chain[i]
+            frame = run_stages(frame, recipe, start=name, stop=name)
+            if name in self.MEMO:
+                self._memo_put(keys[i], frame)
+                frame = frame.with_pixels(frame.pixels.copy())
+        return run_stages(frame, recipe, start=names[names.index(self.MEMO[-1]) + 1])
+
+    def render(self, path: Path, recipe, long_side: int | None = None):
+        """float32 H×W×3 display-encoded pixels of ``path`` with ``recipe`` on the proxy."""
+        import numpy as np
+        px = self.render_frame(path, recipe, long_side).pixels
         if px.ndim == 2:
             px = np.repeat(px[..., None], 3, axis=2)
         return np.clip(px, 0.0, 1.0)
@@ -166,6 +258,30 @@ class Renderer:
         with self._lock:
             self._thumbs[key] = data
         return data
+
+
+def warm_up() -> float:
+    """Run the preview stages once on a small synthetic frame with every look ingredient on, so the numba
+    kernels are loaded (or compiled, the first time on a machine; they are cached on disk) before the first
+    slider is moved. Returns the seconds it took. Run in a background thread at server start."""
+    import numpy as np
+
+    from ..frame import Frame, Metadata, State
+    from ..pipeline.run import build_recipe, run_stages
+    t0 = time.perf_counter()
+    yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
+    px = np.stack([xx / 128, yy / 96, (xx + yy) / 224], axis=2).astype(np.float32) * 0.8 + 0.05
+    frame = Frame(px, State.SCENE_LINEAR, Metadata(kind="image"))
+    rec = build_recipe(None, "natural", sidecar=False, overrides={
+        "grain": {"amount": 0.3}, "clarity": {"amount": 0.3}, "vignette": {"amount": -0.3},
+        "curve": {"highlights": -0.2, "shadows": 0.2}, "saturation": {"vibrance": 0.2, "saturation": 1.1}})
+    out = run_stages(frame, rec)
+    try:
+        from ..frames import apply_frame
+        apply_frame(out, template="border")
+    except Exception:  # the frame preview is optional; its errors are reported when it is used
+        pass
+    return time.perf_counter() - t0
 
 
 def jpeg_bytes(px, quality: int = 90) -> bytes:
@@ -201,7 +317,7 @@ def slider_specs() -> list[dict[str, Any]]:
     return out
 
 
-def create_app(root: str | os.PathLike[str], token: str | None = None):
+def create_app(root: str | os.PathLike[str], token: str | None = None, warm: bool = True):
     from fastapi import FastAPI, Request
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -220,6 +336,14 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
     app.state.token = tok
     app.state.root = root_p
     app.state.renderer = renderer
+    app.state.warm = {}
+    if warm:
+        def _warm() -> None:
+            try:
+                app.state.warm["seconds"] = warm_up()
+            except Exception as e:  # reported by /api/looks, never fatal
+                app.state.warm["error"] = str(e)
+        threading.Thread(target=_warm, name="rawlux-studio-warm-up", daemon=True).start()
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -277,6 +401,24 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
             if cand.is_file():
                 return str(safe_path(root_p, f"looks/{look}.toml"))
         raise StudioError(400, f"unknown look {look!r} (built-in: {', '.join(builtin_names())})")
+
+    def _strength(data: dict[str, Any], look: str) -> str:
+        """``look`` blended with neutral by the request's ``strength`` (the look's ``NAME@s`` form)."""
+        s = data.get("strength", 1.0)
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0.0 <= float(s) <= 1.0:
+            raise StudioError(400, f"strength {s!r} must be a number in [0, 1]")
+        if "@" in look:
+            raise StudioError(400, f"look {look!r}: give the strength separately")
+        return look if float(s) == 1.0 else f"{look}@{round(float(s), 3):g}"
+
+    def _frame_template(data: dict[str, Any]) -> str | None:
+        t = data.get("frame")
+        if t in (None, "", "none"):
+            return None
+        from ..frames import builtin_names as frame_names
+        if not isinstance(t, str) or t not in frame_names():
+            raise StudioError(400, f"frame template {t!r} is not one of: none, {', '.join(frame_names())}")
+        return t
 
     def _recipe_for(p: Path, look: str, params: dict[str, dict[str, Any]]):
         """The recipe for a photo; temperature/tint of a display-referred input (which has no sensor white
@@ -337,34 +479,59 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
     def looks() -> dict[str, Any]:
         saved = sorted(p.stem for p in (root_p / "looks").glob("*.toml") if _NAME_RE.match(p.stem)) \
             if (root_p / "looks").is_dir() else []
-        return {"builtin": builtin_names(), "saved": saved, "sliders": slider_specs()}
+        from ..frames import builtin_names as frame_names
+        return {"builtin": builtin_names(), "saved": saved, "sliders": slider_specs(), "frames": frame_names(),
+                "warm": dict(app.state.warm)}
 
     @app.post("/api/recipe")
-    async def recipe_values(request: Request) -> dict[str, Any]:
-        """The resolved values of the sliders for a photo + look (sidecar included)."""
+    async def recipe_values(request: Request) -> Any:
+        """The slider values for a photo + look: the look's own values (``sidecar: false``, when the page
+        switches look), or with the photo's sidecar on top (and its look and strength, when none is given)."""
         data = await _json(request)
         p = safe_path(root_p, data.get("path"))
-        from ..pipeline.recipe import sidecar_path, sidecar_look
+        from ..looks.schema import split_spec
+        from ..pipeline.recipe import sidecar_look, sidecar_path
         side = sidecar_path(p)
+        use_side = bool(data.get("sidecar", True)) and side.is_file()
         look = data.get("look")
-        if not look and side.is_file():
+        strength = data.get("strength", 1.0)
+        if not look and use_side:
             look = sidecar_look(side)
+            if isinstance(look, str):
+                try:
+                    look, st = split_spec(look)
+                except RawluxError as e:
+                    return _err(e)
+                strength = 1.0 if st is None else st
         look = _look({"look": look})
-        rec = renderer._recipe(p, look, None, sidecar=bool(data.get("sidecar", True)))
+        try:
+            rec = renderer._recipe(p, _strength({"strength": strength}, look), None, sidecar=use_side)
+        except RawluxError as e:
+            return _err(e)
         vals = {f"{s['stage']}.{s['field']}": getattr(rec.params[s["stage"]], s["field"]) for s in slider_specs()}
-        return {"look": rec.look, "values": vals}
+        name = split_spec(rec.look)[0]
+        return {"look": name, "strength": float(strength), "values": vals}
 
     @app.post("/api/render")
     async def render(request: Request) -> Any:
+        import numpy as np
         data = await _json(request)
         p = safe_path(root_p, data.get("path"))
         size = data.get("size")
         if size is not None and (not isinstance(size, int) or not 32 <= size <= PROXY_LONG):
             raise StudioError(400, f"size {size!r} must be an integer in [32, {PROXY_LONG}]")
         try:
-            rec = _recipe_for(p, _look(data), _params(data))
+            rec = _recipe_for(p, _strength(data, _look(data)), _params(data))
+            template = _frame_template(data)
             t0 = time.perf_counter()
-            px = renderer.render(p, rec, size)
+            fr = renderer.render_frame(p, rec, size)
+            if template is not None:
+                from ..frames import apply_frame
+                fr = apply_frame(fr, template=template)
+            px = fr.pixels
+            if px.ndim == 2:
+                px = np.repeat(px[..., None], 3, axis=2)
+            px = np.clip(px, 0.0, 1.0)
             ms = (time.perf_counter() - t0) * 1000
         except RawluxError as e:
             return _err(e)
@@ -380,7 +547,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
         p = safe_path(root_p, data.get("path"))
         from ..pipeline.recipe import sidecar_path
         try:
-            rec = _recipe_for(p, _look(data), _params(data))
+            rec = _recipe_for(p, _strength(data, _look(data)), _params(data))
         except RawluxError as e:
             return _err(e)
         target = _check_write_target(root_p, sidecar_path(p))
@@ -396,7 +563,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
             raise StudioError(400, f"look name {name!r}: use letters, digits, - and _ (max 64), not a built-in name")
         from ..pipeline.recipe import _toml_value
         try:
-            rec = renderer._recipe(None, _look(data, "base"), _params(data))
+            rec = renderer._recipe(None, _strength(data, _look(data, "base")), _params(data))
         except RawluxError as e:
             return _err(e)
         desc = data.get("description") or f"tuned in rawlux studio from {rec.look}"
@@ -424,7 +591,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
             result["cube"] = cube.relative_to(root_p).as_posix()
         return result
 
-    def _export_job(job: dict[str, Any], p: Path, rec, target: Path) -> None:
+    def _export_job(job: dict[str, Any], p: Path, rec, target: Path, template: str | None = None) -> None:
         from ..io.decode import open_image
         from ..io.encode import save
         from ..pipeline.order import stage_names
@@ -439,6 +606,10 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
             job.update(stage="decode", progress=0.02)
             frame = open_image(str(p))
             frame = run_stages(frame, rec, on_stage=tick)
+            if template is not None:
+                from ..frames import apply_frame
+                job.update(stage="frame")
+                frame = apply_frame(frame, template=template)
             frame.meta.extra["recipe"] = rec
             job.update(stage="save", progress=0.99)
             save(frame, target, quality=92)
@@ -451,7 +622,8 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
         data = await _json(request)
         p = safe_path(root_p, data.get("path"))
         try:
-            rec = _recipe_for(p, _look(data), _params(data))
+            rec = _recipe_for(p, _strength(data, _look(data)), _params(data))
+            template = _frame_template(data)
         except RawluxError as e:
             return _err(e)
         folder = root_p / "export"
@@ -462,7 +634,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None):
         jid = uuid.uuid4().hex
         job = {"id": jid, "state": "running", "progress": 0.0, "stage": "queued"}
         jobs[jid] = job
-        threading.Thread(target=_export_job, args=(job, p, rec, target), daemon=True).start()
+        threading.Thread(target=_export_job, args=(job, p, rec, target, template), daemon=True).start()
         return {"job": jid}
 
     @app.get("/api/job/{jid}")
