@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
+from numba import njit, prange
 
 from ..errors import InputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, State
@@ -85,6 +86,14 @@ def check_compatible(frames: Sequence[Frame]) -> None:
                          path=n0)
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def _normalise(px, b2, scale, out):
+    h, w = px.shape
+    for y in prange(h):
+        for x in range(w):
+            out[y, x] = (np.float32(px[y, x]) - b2[y & 1, x & 1]) * scale[y & 1, x & 1]
+
+
 def normalise(frame: Frame) -> np.ndarray:
     """RAW mosaic → float32, black subtracted per CFA position, 1.0 = white level."""
     px = frame.pixels
@@ -95,9 +104,7 @@ def normalise(frame: Frame) -> np.ndarray:
     white = float(np.max(np.asarray(frame.meta.white_level if frame.meta.white_level is not None else 65535.0)))
     scale = (1.0 / np.maximum(white - b2, 1.0)).astype(np.float32)
     out = np.empty((h, w), np.float32)
-    for i in range(2):
-        for j in range(2):
-            out[i::2, j::2] = (px[i::2, j::2].astype(np.float32) - b2[i, j]) * scale[i, j]
+    _normalise(np.ascontiguousarray(px), b2.astype(np.float32), scale.astype(np.float32), out)
     return out
 
 
