@@ -14,7 +14,8 @@ folder, so pool start-up and the workers' first-call costs are included — this
 - ``LibRaw postprocess (rawpy), serial``: LibRaw's own dcraw-style pipeline + Pillow JPEG, a floor for
   "decode + a basic develop" in one process.
 
-Images per minute are counted over the whole folder's wall time.
+Images per minute are counted over the whole folder's wall time; "CPU s/image" (this process and its
+finished children) is the load-independent cost, useful when the machine is shared.
 """
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ SIDECARS = [
     "[tone]\ncontrast = 0.9\n[exposure]\ntarget = 0.15\n",
     "[output]\nspace = \"display-p3\"\n",
 ]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the pool's workers, darktable-cli)."""
+    import resource
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def make_folder(root: Path, n: int) -> Path:
@@ -126,32 +134,36 @@ def main() -> None:
         def run(name: str, fn, *a, **kw) -> None:
             out = root / f"out{len(rows)}"
             out.mkdir()
+            c0 = cpu_seconds()
             r = fn(src, out, *a, **kw)
+            cpu = cpu_seconds() - c0
             if r is None:
-                rows.append((name, float("nan"), 0, "not installed"))
+                rows.append((name, float("nan"), 0, float("nan"), "not installed"))
             else:
-                rows.append((name, *r))
+                rows.append((name, r[0], r[1], cpu, r[2]))
             print(f"  {name}: done", flush=True)
 
         run("rawlux batch, local pool", bench_batch, workers=args.workers)
         pool_out = root / "out0"
         run("rawlux batch, 1 worker", bench_batch, workers=1, threads=cores)
-        t = time.perf_counter()
+        c0 = cpu_seconds()
         dt, n, _ = bench_batch(src, pool_out, workers=args.workers)
-        rows.append(("rawlux batch, re-run (all up to date)", dt, n, "catalog skip path"))
+        rows.append(("rawlux batch, re-run (all up to date)", dt, n, cpu_seconds() - c0, "catalog skip path"))
         if not args.skip_peers:
             run("rawlux develop, serial loop", bench_serial)
             run("darktable-cli", bench_darktable)
             run("LibRaw postprocess (rawpy), serial", bench_libraw)
 
     print()
-    print(f"| {'pipeline':<40} | {'images':>6} | {'seconds':>8} | {'images/min':>10} | notes")
-    print(f"|{'-' * 42}|{'-' * 8}|{'-' * 10}|{'-' * 12}|------")
-    for name, dt, n, note in rows:
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (on {cores} cores)")
+    print(f"| {'pipeline':<40} | {'images':>6} | {'seconds':>8} | {'images/min':>10} | {'CPU s/image':>11} | notes")
+    print(f"|{'-' * 42}|{'-' * 8}|{'-' * 10}|{'-' * 12}|{'-' * 13}|------")
+    for name, dt, n, cpu, note in rows:
         ipm = 60.0 * n / dt if n and dt == dt and dt > 0 else float("nan")
         secs = f"{dt:8.1f}" if dt == dt else "       –"
         rate = f"{ipm:10.1f}" if ipm == ipm else "         –"
-        print(f"| {name:<40} | {n:>6} | {secs} | {rate} | {note}")
+        cps = f"{cpu / n:11.2f}" if n and cpu == cpu else "          –"
+        print(f"| {name:<40} | {n:>6} | {secs} | {rate} | {cps} | {note}")
 
 
 if __name__ == "__main__":

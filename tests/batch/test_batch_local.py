@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from batchkit import (KDC, LG, N900, batch_cmd, copies, env, leftovers, need_data, read_image, rows,
+from batchkit import (KDC, N900, batch_cmd, copies, env, leftovers, need_data, read_image, rows,
                       run_batch_cli, sha256)
 
 
@@ -132,7 +132,7 @@ def _done_count(out: Path) -> int:
 
 
 def _spawn_children(pid: int) -> list:
-    import psutil
+    psutil = pytest.importorskip("psutil")
     try:
         kids = psutil.Process(pid).children()
     except psutil.Error:
@@ -141,7 +141,7 @@ def _spawn_children(pid: int) -> list:
 
 
 def test_sigkill_mid_run_then_resume_completes_without_duplicate_work(tmp_path: Path) -> None:
-    import psutil
+    psutil = pytest.importorskip("psutil")
 
     src = tmp_path / "in"
     inputs = copies(src, 10)

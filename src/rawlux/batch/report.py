@@ -115,7 +115,7 @@ def print_summary(report: BatchReport, console: Any = None) -> None:
         reasons = Counter(f.reason for f in report.files if f.status == "would-run")
         rows[-1] = ("would develop", report.count("would-run"), ", ".join(f"{n} {r}" for r, n in reasons.items()))
     for name, n, note in rows:
-        if n or name in ("developed", "failed"):
+        if n or (name in ("developed", "failed") and not report.dry_run):
             t.add_row(name, str(n), note)
     con.print(t)
     if report.done or report.count("failed"):
