@@ -262,8 +262,8 @@ def fit_profile(cam: np.ndarray, chart: str = "colorchecker24", *, xy: tuple[flo
                 table: bool = True, metric: str = "de2000") -> Calibration:
     """Fit a profile to the camera RGB (not white-balanced, linear, black-subtracted) of the chart's patches.
 
-    ``xy`` is the chromaticity of the light on the chart; when None it is estimated from the chart itself
-    (:func:`estimate_illuminant`).
+    ``xy`` is the chromaticity of the light on the chart (it selects the spectral reference and the
+    ColorMatrix's illuminant); D50 is assumed when None.
     """
     from . import dcp
 
@@ -279,8 +279,8 @@ def fit_profile(cam: np.ndarray, chart: str = "colorchecker24", *, xy: tuple[flo
     cam_wb = cam / neutral
     notes: list[str] = []
     if xy is None:
-        xy = estimate_illuminant(cam, neutral)
-        notes.append("light on the chart estimated from the patches (pass --illuminant to set it)")
+        xy = spaces.D50_XY
+        notes.append("the light on the chart is unknown: D50 assumed (pass --illuminant to set it)")
     ref, names = reference_lab(chart, xy)
     fm, scale = fit_forward_matrix(cam_wb, ref, metric=metric)
     cm = color_matrix_from_forward(fm, neutral, xy)
@@ -298,32 +298,6 @@ def fit_profile(cam: np.ndarray, chart: str = "colorchecker24", *, xy: tuple[flo
     return Calibration(forward_matrix=fm, color_matrix=cm, neutral=neutral, xy=(float(xy[0]), float(xy[1])),
                        names=names, ref_xyz=ref, before_lab=xyz_to_lab(before), after_lab=after_lab,
                        matrix_lab=matrix_lab, hue_sat_map=hsm, notes=notes)
-
-
-def estimate_illuminant(cam: np.ndarray, neutral: np.ndarray) -> tuple[float, float]:
-    """Chromaticity of the light on a ColorChecker from the camera RGB of its patches.
-
-    For each candidate light (Planckian 2000–4000 K, CIE daylight 4000–12000 K) the patches' spectral
-    reflectances give their XYZ under it; a white-preserving camera → XYZ matrix (the chart's neutral onto the
-    candidate's white) is fitted; the light whose fit leaves the smallest ΔE00 is taken.
-    """
-    cam = np.asarray(cam, np.float64)
-    shape, R, cmfs = _spectral_setup(10.0)
-    cam_wb = cam / np.asarray(neutral, np.float64)
-    best = (np.inf, spaces.D50_XY)
-    for t in np.concatenate([np.arange(2000, 4000, 100), np.arange(4000, 12001, 250)]):
-        xy_t = temperature.temp_tint_to_xy(float(t)) if t < 4000 else temperature.daylight_xy(float(t))
-        E = illuminant_spd(xy_t, shape)
-        k = 1.0 / float(E @ cmfs[:, 1])
-        xyz = (R * E) @ cmfs * k
-        white = E @ cmfs * k
-        m = fit_forward_matrix_ls(cam_wb, xyz, white, weights=1.0 / np.maximum(xyz[:, 1], 0.02))
-        pred = cam_wb @ m.T
-        pred *= xyz[21, 1] / pred[21, 1]
-        err = float(np.mean(delta_e00(xyz_to_lab(pred, white), xyz_to_lab(xyz, white))))
-        if err < best[0]:
-            best = (err, spaces.XYZ_to_xy(white))
-    return best[1]
 
 
 def camera_patches_to_lab(cam_wb: np.ndarray, fm: np.ndarray, scale: float) -> np.ndarray:

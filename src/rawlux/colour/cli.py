@@ -79,6 +79,11 @@ def run_calibration(chart_path: str, *, out: str | None = None, chart: str = "co
         raise InputError("calibration needs a Bayer raw photo of the chart (a DNG/raw file, or --raw/--cfa)",
                          path=chart_path)
     reading = read_chart(frame, quad)
+    if xy is None and any(getattr(frame.meta, f"color_matrix{i}") is not None for i in (1, 2)):
+        # the file's own matrices say which light makes the chart's greys neutral
+        from .profile import CameraProfile
+        neutral = reading.rgb[19:23].sum(0) / reading.rgb[19:23, 1].sum()
+        xy = CameraProfile.from_metadata(frame.meta).neutral_to_xy(neutral)
     _, names = cal.reference_lab(chart)
     check_exposure(reading, chart_path, names)
     result = cal.fit_profile(reading.rgb, chart, xy=xy, table=table)
@@ -151,7 +156,7 @@ def table_text(result: Any) -> str:
 @click.option("--cfa", default=None, metavar="PATTERN[,BLACK[,WHITE]]", help="Read CHART as a mosaic stored in a greyscale PNG/TIFF.")
 @click.option("--corners", default=None, metavar="x1,y1,...,x4,y4",
               help="The patch grid's corners in pixels, clockwise from the dark-skin corner (skips detection).")
-@click.option("--illuminant", default=None, help="The light on the chart: A, D50, D65, ..., 3200K[,tint] or x,y (default: estimated).")
+@click.option("--illuminant", default=None, help="The light on the chart: A, D50, D65, ..., 3200K[,tint] or x,y (default: from the file's matrices, else D50).")
 @click.option("--no-table", is_flag=True, help="Fit the matrix only (no hue/saturation table).")
 @click.option("--picture", default=None, help="Swatch picture to write (default: OUT's name + -swatches.png).")
 @click.option("--no-picture", is_flag=True, help="Do not write the swatch picture.")

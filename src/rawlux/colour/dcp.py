@@ -199,6 +199,68 @@ def _hsv_apply_np(pp: np.ndarray, h: np.ndarray, s: np.ndarray, trip: np.ndarray
     return out
 
 
+@nb.njit(cache=True)
+def _spd_solve(A, b):  # pragma: no cover - compiled
+    """Solve A x = b for a symmetric positive-definite A (Cholesky), single-threaded: the systems are small
+    and a threaded BLAS only adds contention."""
+    n = A.shape[0]
+    L = np.zeros_like(A)
+    for j in range(n):
+        s = A[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        L[j, j] = np.sqrt(max(s, 1e-300))
+        for i in range(j + 1, n):
+            t = A[i, j]
+            for k in range(j):
+                t -= L[i, k] * L[j, k]
+            L[i, j] = t / L[j, j]
+    y = np.zeros(n)
+    for i in range(n):
+        t = b[i]
+        for k in range(i):
+            t -= L[i, k] * y[k]
+        y[i] = t / L[i, i]
+    x = np.zeros(n)
+    for i in range(n - 1, -1, -1):
+        t = y[i]
+        for k in range(i + 1, n):
+            t -= L[k, i] * x[k]
+        x[i] = t / L[i, i]
+    return x
+
+
+def _levenberg_marquardt(resid, jac_de, PtP, q, iterations: int = 60, tol: float = 1e-7) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A small Levenberg–Marquardt loop on the normal equations. ``jac_de`` is the Jacobian of the data
+    residuals (few rows); the penalty's constant normal matrix ``PtP`` is added to it."""
+    r = resid(q)
+    cost = float(r @ r)
+    lam = 1e-2
+    n_de = None
+    for _ in range(iterations):
+        J = jac_de(q)
+        n_de = J.shape[0]
+        A = J.T @ J + PtP
+        g = J.T @ r[:n_de] + PtP @ q
+        improved = False
+        rel = 0.0
+        for _ in range(10):
+            step = _spd_solve(A + lam * np.diag(np.diag(A) + 1e-9), -g)
+            q2 = q + step
+            r2 = resid(q2)
+            c2 = float(r2 @ r2)
+            if c2 < cost:
+                improved = True
+                rel = (cost - c2) / max(cost, 1e-12)
+                q, r, cost = q2, r2, c2
+                lam = max(lam / 3, 1e-7)
+                break
+            lam *= 4
+        if not improved or rel < tol:
+            break
+    return q
+
+
 def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_divisions: int = 24,
                     sat_divisions: int = 5, smooth_hue: float = 0.6, smooth_sat: float = 0.6,
                     damping: float = 0.05) -> HueSatMap:
@@ -208,8 +270,6 @@ def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_division
     are linear in the table; the Jacobian is the chain of that blend and ΔE00's derivative with respect to the
     three blended numbers (finite differences, three evaluations), plus the constant penalty matrix.
     """
-    from scipy.optimize import least_squares
-
     from .calibrate import delta_e00, xyz_to_lab
 
     hd, sd = hue_divisions, sat_divisions
@@ -269,7 +329,7 @@ def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_division
     def resid(q: np.ndarray) -> np.ndarray:
         return np.concatenate([de(triples(q)), P @ q])
 
-    def jac(q: np.ndarray) -> np.ndarray:
+    def jac_de(q: np.ndarray) -> np.ndarray:
         t = triples(q)
         base = de(t)
         J = np.zeros((n, nodes * 3))
@@ -279,11 +339,11 @@ def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_division
             t2[:, c] += eps
             d = (de(t2) - base) / eps * units[c]          # d ΔE / d (parameter unit) of each colour
             J[:, c::3] = d[:, None] * W
-        return np.vstack([J, P])
+        return J
 
-    r = least_squares(resid, np.zeros(nodes * 3), jac=jac, method="trf", max_nfev=300)
+    q = _levenberg_marquardt(resid, jac_de, P.T @ P, np.zeros(nodes * 3))
     d = np.zeros((hd, sd, 3))
     d[..., 1:] = 1.0
-    d[:, 1:, :] = ident + r.x.reshape(hd, sd - 1, 3) * units
+    d[:, 1:, :] = ident + q.reshape(hd, sd - 1, 3) * units
     d[..., 1:] = np.clip(d[..., 1:], 0.2, 5.0)
     return HueSatMap(hd, sd, d.astype(np.float32))
