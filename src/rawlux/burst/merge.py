@@ -6,8 +6,8 @@ followed): a Catmull–Rom interpolation on the frame's own colour-``c`` plane (
 both green planes of the frame). The reference contributes exactly its own sample; the values are
 averaged with robustness weights. Two resamplers are available (``MergeParams.method``):
 
-- ``cubic`` (default): per-plane Catmull–Rom as above, equal weights — on simulated bursts within
-  0.1 dB of averaging perfectly registered frames;
+- ``cubic`` (default): per-plane Catmull–Rom as above, equal weights — with the true motion, on simulated
+  bursts it scores as well as the clean mosaic with the noise of N averaged frames;
 - ``kernel``: the kernel regression of Wronski et al. 2019 ("Handheld Multi-Frame Super-Resolution")
   on the reference grid: the colour-``c`` samples around ``p + d(p)`` weighted by ``(1 - r²/ρ²)²`` of
   their distance, numerators and denominators summed over frames (isotropic kernels; ≈ 0.3–0.5 dB
