@@ -154,3 +154,31 @@ def test_cli_prints_table_and_writes_profile(tmp_path):
     r = CliRunner().invoke(calibrate, [str(DUMP), "--raw", "1920x1080,12,BGGR", "-o", str(out),
                                        "--illuminant", "nowhere"])
     assert r.exit_code == 2 and "unknown illuminant" in r.output
+
+
+def test_gamut_compression_keeps_hue_better_than_clipping():
+    from rawlux.colour import calibrate as cal
+    from rawlux.colour import gamut, spaces
+
+    # saturated Rec.2020 colours (laser-like lights) at several hues and levels
+    rng = np.random.default_rng(0)
+    rgb = rng.uniform(0, 1, (2000, 3)).astype(np.float32)
+    rgb[np.arange(2000), rng.integers(0, 3, 2000)] = 0.0
+    rgb *= 0.8 / rgb.max(1, keepdims=True)
+    srgb = rgb @ np.asarray(spaces.rgb_to_rgb("rec2020", "srgb"), np.float32).T
+    comp = gamut.to_output(rgb, "srgb")
+    clip = np.clip(srgb, 0, 1)
+    assert comp.min() >= -1e-5                                           # nothing left outside the gamut
+    lum = np.asarray(spaces.rgb_to_xyz("srgb")[1], np.float32)
+    assert np.allclose(comp @ lum, srgb @ lum, rtol=1e-4, atol=1e-6)   # luminance kept
+    y = srgb @ lum
+    inside = (y - srgb.min(1)) / y < 0.79
+    assert np.allclose(comp[inside], srgb[inside], atol=1e-6)            # in-gamut colours untouched
+    to_xyz = (spaces.adaptation(spaces.D65_XY, spaces.D50_XY) @ spaces.rgb_to_xyz("srgb")).T
+    ref = cal.xyz_to_lab(srgb @ to_xyz)
+
+    def hue_err(x):
+        lab = cal.xyz_to_lab(x @ to_xyz)
+        d = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]) - np.arctan2(ref[:, 2], ref[:, 1]))
+        return np.abs((d + 180) % 360 - 180)[~inside]
+    assert np.mean(hue_err(comp)) < 0.8 * np.mean(hue_err(clip))
