@@ -90,21 +90,98 @@ def test_studio_in_browser(server):
             page.wait_for_timeout(300)
             mono = _shot(compare)[:, right]
             assert np.abs(mono[..., 0] - mono[..., 2]).mean() < 4
+            # a new look starts from its own values: the +1.5 EV moved on natural is dropped
+            assert float(page.input_value("#s-exposure-ev")) == pytest.approx(0.0, abs=0.06)
+            seq = int(page.get_attribute("#after", "data-seq"))
+            page.fill("#s-exposure-ev", "1.5")
+            page.wait_for_function(f"Number(document.getElementById('after').dataset.seq) > {seq}", timeout=30_000)
             # save the sidecar and find it on disk
             page.click("#savesidecar")
             page.wait_for_function("document.getElementById('message').textContent.startsWith('saved')")
             side = root / "a.jpg.rawlux.toml"
             data = tomllib.loads(side.read_text())
             assert data["look"] == "mono" and data["exposure"]["ev"] == 1.5
-            # save as a look (+ cube) and load it with the CLI's look loader
+            # the global look strength: mono at strength 0 is the neutral (colour) rendering again
+            seq = int(page.get_attribute("#after", "data-seq"))
+            page.fill("#s-strength", "0")
+            page.wait_for_function(f"Number(document.getElementById('after').dataset.seq) > {seq}", timeout=30_000)
+            page.wait_for_timeout(300)
+            weak = _shot(compare)[:, right]
+            assert np.abs(weak[..., 0] - weak[..., 2]).mean() > 8  # colour is back
+            # switching look reloads the sliders with the look's own values (vivid: saturation 1.5)
+            seq = int(page.get_attribute("#after", "data-seq"))
+            page.select_option("#look", "vivid")
+            page.wait_for_function(f"Number(document.getElementById('after').dataset.seq) > {seq}", timeout=30_000)
+            page.fill("#s-strength", "1")
+            page.wait_for_function("Math.abs(Number(document.getElementById('s-saturation-saturation').value) - 1.5) < 0.02",
+                                   timeout=30_000)
+            assert float(page.input_value("#s-exposure-ev")) == pytest.approx(0.0, abs=0.06)  # mono's +1.5 is gone
+            # the frame template preview: the rendered image grows by the frame
+            w0 = page.evaluate("document.getElementById('after').naturalWidth")
+            h0 = page.evaluate("document.getElementById('after').naturalHeight")
+            seq = int(page.get_attribute("#after", "data-seq"))
+            page.select_option("#frame", "border")
+            page.wait_for_function(f"Number(document.getElementById('after').dataset.seq) > {seq}", timeout=30_000)
+            page.wait_for_function(f"document.getElementById('after').naturalWidth !== {w0} || "
+                                   f"document.getElementById('after').naturalHeight !== {h0}", timeout=30_000)
+            page.select_option("#frame", "")
+            # save the tuned look (+ .cube) and load both with the CLI
+            page.fill("#s-saturation-saturation", "1.8")
             page.fill("#lookname", "e2e-look")
             page.click("#savelook")
             page.wait_for_function("document.getElementById('message').textContent.includes('e2e-look.cube')")
             from rawlux.looks import load_look
-            assert load_look(root / "looks" / "e2e-look.toml").tables["exposure"]["ev"] == 1.5
+            lf = load_look(root / "looks" / "e2e-look.toml")
+            assert lf.tables["saturation"]["saturation"] == pytest.approx(1.8)
+            assert lf.tables["curve"]["contrast"] == pytest.approx(0.35)  # vivid's own value kept
+            _cli_loads_look(root)
             assert not errors, errors
             shot = os.environ.get("RAWLUX_STUDIO_SCREENSHOT")  # for the README: a picture of the page
             if shot:
-                page.screenshot(path=shot)
+                page.select_option("#frame", "")
+                page.fill("#s-strength", "1")
+                page.wait_for_timeout(1500)
+                _readme_screenshot(page, shot)
         finally:
             browser.close()
+
+
+def _cli_loads_look(root: Path) -> None:
+    """``rawlux develop x.jpg --look FOLDER/looks/e2e-look.toml`` renders the tuned look, and the exported
+    .cube applied to the CLI's neutral render gives the same colours (mean ΔE00 ≤ 1.5)."""
+    import colour
+    import cv2
+    from click.testing import CliRunner
+
+    from rawlux.cli import cli
+    from rawlux.looks.lut import read_cube
+    src = root / "b.jpg"
+    outs = {}
+    for name, look in (("tuned", str(root / "looks" / "e2e-look.toml")), ("natural", "natural")):
+        out = root / f"cli-{name}.png"
+        r = CliRunner().invoke(cli, ["develop", str(src), "--look", look, "-o", str(out), "--no-sidecar"])
+        assert r.exit_code == 0, r.output
+        outs[name] = cv2.imread(str(out))[..., ::-1].astype(np.float32) / 255.0
+    tuned, natural = outs["tuned"], outs["natural"]
+    graded = read_cube(root / "looks" / "e2e-look.cube").apply(np.ascontiguousarray(natural))
+
+    def lab(x):
+        return colour.XYZ_to_Lab(colour.sRGB_to_XYZ(np.clip(x, 0, 1)))
+    de = float(colour.delta_E(lab(graded), lab(tuned), method="CIE 2000").mean())
+    de_nat = float(colour.delta_E(lab(natural), lab(tuned), method="CIE 2000").mean())
+    assert de <= 1.5, de  # the cube holds the tuned look's colour
+    assert de_nat > 3 * de + 2, (de_nat, de)  # ... and the look is far from a no-op
+
+
+def _readme_screenshot(page, path: str) -> None:
+    """A JPEG-compressed PNG-sized screenshot of the page (≤ 300 KB) for the README."""
+    from PIL import Image
+    png = page.screenshot(full_page=False)
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = img.resize((img.width * 3 // 4, img.height * 3 // 4), Image.LANCZOS)
+    for colours in (256, 128, 64):
+        buf = io.BytesIO()
+        img.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(buf, "PNG", optimize=True)
+        if buf.tell() <= 300_000:
+            break
+    Path(path).write_bytes(buf.getvalue())

@@ -510,7 +510,9 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
             return _err(e)
         vals = {f"{s['stage']}.{s['field']}": getattr(rec.params[s["stage"]], s["field"]) for s in slider_specs()}
         name = split_spec(rec.look)[0]
-        return {"look": name, "strength": float(strength), "values": vals}
+        from ..pipeline.recipe import read_sidecar
+        side_params = read_sidecar(side) if use_side else {}
+        return {"look": name, "strength": float(strength), "values": vals, "params": side_params}
 
     @app.post("/api/render")
     async def render(request: Request) -> Any:

@@ -3,7 +3,8 @@
 (function () {
   const TOKEN = document.querySelector('meta[name="rawlux-token"]').content;
   const $ = (id) => document.getElementById(id);
-  const state = { photo: null, look: "natural", lookA: "", params: {}, sliders: [], seq: 0, shown: 0 };
+  const state = { photo: null, look: "natural", lookA: "", params: {}, sliders: [], seq: 0, shown: 0,
+                  strength: 1, frame: "" };
 
   async function api(method, url, body) {
     const opt = { method, headers: { "X-Rawlux-Token": TOKEN } };
@@ -55,6 +56,11 @@
       }
     }
     $("look").value = "natural";
+    for (const n of data.frames || []) {
+      const o = document.createElement("option");
+      o.value = o.textContent = n;
+      $("frame").append(o);
+    }
     state.sliders = data.sliders;
     const box = $("sliders");
     box.textContent = "";
@@ -67,6 +73,7 @@
       inp.type = "range"; inp.min = s.min; inp.max = s.max; inp.value = s.default;
       inp.step = (s.max - s.min) / 200; inp.dataset.key = key; inp.id = "s-" + key.replace(".", "-");
       const show = () => { txt.textContent = s.label + " " + Number(inp.value).toFixed(2); };
+      inp.show = show;
       show();
       inp.addEventListener("input", () => {
         show();
@@ -76,12 +83,32 @@
       lab.append(txt, inp);
       box.append(lab);
     }
+    // the look's global strength (the look blended with neutral), not a stage param
+    const lab = document.createElement("label");
+    lab.title = "blend the whole look with the neutral rendering (0 = neutral, 1 = the look as made)";
+    const txt = document.createElement("span");
+    const inp = document.createElement("input");
+    inp.type = "range"; inp.min = 0; inp.max = 1; inp.step = 0.01; inp.value = 1; inp.id = "s-strength";
+    inp.show = () => { txt.textContent = "Look strength " + Number(inp.value).toFixed(2); };
+    inp.show();
+    inp.addEventListener("input", () => { inp.show(); state.strength = Number(inp.value); schedule(false); });
+    lab.append(txt, inp);
+    box.prepend(lab);
   }
 
-  function setSliders(values) {
-    for (const inp of document.querySelectorAll("#sliders input")) {
-      if (values[inp.dataset.key] !== undefined) { inp.value = values[inp.dataset.key]; inp.dispatchEvent(new Event("input")); }
+  // show values (the look's own, or the sidecar's) without making them overrides
+  function setSliders(values, strength) {
+    for (const inp of document.querySelectorAll("#sliders input[data-key]")) {
+      if (values[inp.dataset.key] !== undefined) { inp.value = values[inp.dataset.key]; inp.show(); }
     }
+    if (strength !== undefined) { state.strength = strength; $("s-strength").value = strength; $("s-strength").show(); }
+  }
+
+  async function loadLookValues(look) {
+    if (!state.photo) return;
+    const body = { path: state.photo, look, sidecar: false, strength: state.strength };
+    const rv = await (await api("POST", "/api/recipe", body)).json();
+    setSliders(rv.values);
   }
 
   async function selectPhoto(path) {
@@ -91,22 +118,23 @@
     try {
       const rv = await (await api("POST", "/api/recipe", { path })).json();
       state.look = rv.look; $("look").value = rv.look;
-      setSliders(rv.values);
-      state.params = {};  // sidecar values already live in the recipe; sliders override only when moved
+      setSliders(rv.values, rv.strength);
+      state.params = rv.params || {};  // the sidecar's own values stay overrides (saved again with the sidecar)
     } catch (e) { say(e.message); }
     await render(true);
     lookThumbs();
   }
 
   let timer = null;
-  function schedule() { clearTimeout(timer); timer = setTimeout(() => render(false), 60); }
+  function schedule(withBefore) { clearTimeout(timer); timer = setTimeout(() => render(!!withBefore), 60); }
+  const common = () => ({ strength: state.strength, frame: state.frame || null });
 
   async function render(withBefore) {
     if (!state.photo) return;
     const seq = ++state.seq;
     status("rendering…");
     try {
-      const body = { path: state.photo, look: state.look, params: state.params };
+      const body = { path: state.photo, look: state.look, params: state.params, ...common() };
       const res = await (await api("POST", "/api/render", body)).json();
       if (seq < state.shown) return;
       state.shown = seq;
@@ -120,7 +148,8 @@
 
   async function renderBefore() {
     const look = state.lookA || "natural";
-    const res = await (await api("POST", "/api/render", { path: state.photo, look, params: {}, histogram: false })).json();
+    const res = await (await api("POST", "/api/render",
+      { path: state.photo, look, params: {}, histogram: false, frame: state.frame || null })).json();
     $("before").src = res.image;
     $("tagA").textContent = state.lookA ? state.lookA : "before";
   }
@@ -181,27 +210,31 @@
   });
   for (const img of document.querySelectorAll("#compare img")) img.draggable = false;
 
-  $("look").addEventListener("change", () => {
+  $("look").addEventListener("change", async () => {
     state.look = $("look").value;
+    state.params = {};  // a new look starts from its own values
     for (const f of $("lookthumbs").children) f.classList.toggle("selected", f.dataset.look === state.look);
+    try { await loadLookValues(state.look); } catch (e) { say(e.message); }
     render(false);
   });
+  $("frame").addEventListener("change", () => { state.frame = $("frame").value; render(true); });
   $("lookA").addEventListener("change", () => { state.lookA = $("lookA").value; if (state.photo) renderBefore(); });
-  $("reset").addEventListener("click", () => {
+  $("reset").addEventListener("click", async () => {
     state.params = {};
-    for (const s of state.sliders) { const inp = $("s-" + s.stage + "-" + s.field); inp.value = s.default; }
-    render(false);
+    state.strength = 1; $("s-strength").value = 1; $("s-strength").show();
+    try { await loadLookValues(state.look); } catch (e) { say(e.message); }
+    render(true);
   });
   $("savesidecar").addEventListener("click", async () => {
     if (!state.photo) return;
     try {
-      const res = await (await api("POST", "/api/sidecar", { path: state.photo, look: state.look, params: state.params })).json();
+      const res = await (await api("POST", "/api/sidecar", { path: state.photo, look: state.look, params: state.params, strength: state.strength })).json();
       say("saved " + res.saved);
     } catch (e) { say(e.message); }
   });
   $("savelook").addEventListener("click", async () => {
     try {
-      const res = await (await api("POST", "/api/look", { name: $("lookname").value, base: state.look, params: state.params, cube: true })).json();
+      const res = await (await api("POST", "/api/look", { name: $("lookname").value, base: state.look, params: state.params, strength: state.strength, cube: true })).json();
       say("saved " + res.saved + (res.cube ? " and " + res.cube : ""));
     } catch (e) { say(e.message); }
   });
@@ -209,7 +242,7 @@
     if (!state.photo) return;
     const bar = $("exportprogress");
     try {
-      const { job } = await (await api("POST", "/api/export", { path: state.photo, look: state.look, params: state.params })).json();
+      const { job } = await (await api("POST", "/api/export", { path: state.photo, look: state.look, params: state.params, ...common() })).json();
       bar.hidden = false;
       for (;;) {
         await new Promise((r) => setTimeout(r, 300));
