@@ -340,7 +340,11 @@ class DenoiseParams(Params):
                         doc="wavelet: variance-stabilised, colour-decorrelated wavelet Wiener filter")
     strength: float | None = param(None, min=0.0, max=8.0, nullable=True,
                                    doc="multiplier of the modelled noise to remove; empty = auto (1: "
-                                       "exactly the noise of the file's profile or the estimate), 0 = off")
+                                       "exactly the noise of the file's profile or the estimate, when the "
+                                       "noise is visible: see auto_threshold), 0 = off")
+    auto_threshold: float = param(0.007, min=0.0, max=0.1,
+                                  doc="auto skips files whose modelled noise at middle grey (σ at 0.18 of white) "
+                                      "is below this: clean low-ISO files keep their detail and develop faster")
 
 
 class Denoise(Stage):
@@ -358,6 +362,13 @@ class Denoise(Stage):
         if strength <= 0:
             return frame
         model = noise_model(frame)
+        if p.strength is None:
+            sigma_grey = float(np.sqrt(max(0.0, float(np.mean(model.S)) * 0.18 + float(np.mean(model.O)))))
+            if sigma_grey < p.auto_threshold:
+                out = frame.with_pixels(frame.pixels)
+                out.meta.extra["noise_model"] = {"S": list(model.S), "O": list(model.O), "source": model.source,
+                                                 "skipped": f"noise σ={sigma_grey:.4f} at middle grey < {p.auto_threshold}"}
+                return out
         px = denoise_cfa(frame.pixels, frame.meta.cfa_pattern, model, strength)  # type: ignore[arg-type]
         out = frame.with_pixels(px)
         out.meta.extra["noise_model"] = {"S": list(model.S), "O": list(model.O), "source": model.source}
