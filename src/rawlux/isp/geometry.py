@@ -10,7 +10,30 @@ from ..pipeline.stage import Params, Stage, param
 
 
 def apply_orientation(px: np.ndarray, o: int) -> np.ndarray:
-    """Rotate/mirror ``px`` (H×W[×C]) so that EXIF orientation ``o`` becomes 1."""
+    """Rotate/mirror ``px`` (H×W[×C]) so that EXIF orientation ``o`` becomes 1 (OpenCV: threaded, no strides)."""
+    if o == 1 or o not in range(2, 9):
+        return px
+    if px.ndim == 3 and px.shape[2] > 4 or px.dtype not in (np.uint8, np.uint16, np.float32):
+        return _orient_numpy(px, o)
+    import cv2
+
+    a = np.ascontiguousarray(px)
+    if o == 2:
+        return cv2.flip(a, 1)
+    if o == 3:
+        return cv2.rotate(a, cv2.ROTATE_180)
+    if o == 4:
+        return cv2.flip(a, 0)
+    if o == 5:
+        return cv2.transpose(a)
+    if o == 6:
+        return cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE)
+    if o == 7:
+        return cv2.rotate(cv2.transpose(a), cv2.ROTATE_180)
+    return cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE)
+
+
+def _orient_numpy(px: np.ndarray, o: int) -> np.ndarray:
     if o == 2:
         px = px[:, ::-1]
     elif o == 3:
