@@ -11,8 +11,10 @@ working encoding) followed by a 3D LUT (``[lut]``, 17³, ``space = "rec2020"`` =
 The curve is a monotone fit of the per-channel tonal change (binned medians, pool-adjacent-violators).
 The LUT is identity plus a correction solved by regularised least squares (Zeng et al. 2020's idea of
 smoothness priors on a learned LUT): the data term uses the same tetrahedral weights the LUT is
-applied with, a Laplacian term keeps it smooth, and a small ridge term pulls nodes that no data
-reaches back to identity, so colours not seen in the examples are left as the curve makes them.
+applied with, a second-difference (curvature) term keeps it smooth — affine corrections such as a
+channel mix or a monochrome projection are free, and colours not seen in the examples are reached by
+smooth continuation — and a tiny ridge term keeps the system well posed. *After* images are taken
+back through rawlux's output gamut compression (which the fitted look's render applies again).
 
 Held-out quality: with two or more pairs, each pair is predicted by a fit on the others (leave one
 out) and the mean CIEDE2000 is reported; the look written is fitted on all pairs.
@@ -75,8 +77,10 @@ def find_pairs(folder: str | Path) -> list[Pair]:
     return out
 
 
-def _load(path: Path) -> np.ndarray:
-    """Display-linear Rec.2020 H×W×3 float32 of an image file, resized to WORK_LONG on its long side."""
+def _load(path: Path, uncompress: bool = False) -> np.ndarray:
+    """Display-linear Rec.2020 H×W×3 float32 of an image file, resized to WORK_LONG on its long side.
+    ``uncompress`` undoes rawlux's output gamut compression in the file's colour space, so an *after*
+    image gives the colours the look stages produced (the output stage compresses them again)."""
     import cv2
 
     from ..io.decode import open_image
@@ -86,11 +90,21 @@ def _load(path: Path) -> np.ndarray:
         raise InputError(f"{path}: look fitting needs rendered images (JPEG, PNG, TIFF, HEIF), not raw files; "
                          f"develop the raw with the natural look first", path=path)
     px = frame.pixels
+    if uncompress:
+        from ..colour import spaces
+        from .bake import uncompress as undo
+
+        sp = frame.meta.extra.get("input_space", "srgb")
+        if sp in spaces.OUTPUT_SPACES:
+            fwd = np.asarray(spaces.rgb_to_rgb(spaces.WORKING, sp), np.float32)
+            back = np.asarray(spaces.rgb_to_rgb(sp, spaces.WORKING), np.float32)
+            flat = undo((px.reshape(-1, 3) @ fwd.T).astype(np.float64)).astype(np.float32) @ back.T
+            px = np.ascontiguousarray(flat.reshape(px.shape))
     h, w = px.shape[:2]
     s = WORK_LONG / max(h, w)
     if s < 1:
         px = cv2.resize(px, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(np.clip(px, 0.0, 1.0), np.float32)
+    return np.ascontiguousarray(np.clip(px, 0.0, None), np.float32)
 
 
 def correspondences(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,8 +114,9 @@ def correspondences(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, 
     h, w = before.shape[:2]
     if after.shape[:2] != (h, w):
         after = cv2.resize(after, (w, h), interpolation=cv2.INTER_AREA)
-    gb = np.sqrt(before @ np.array([0.2627, 0.678, 0.0593], np.float32))
-    ga = np.sqrt(after @ np.array([0.2627, 0.678, 0.0593], np.float32))
+    wts = np.array([0.2627, 0.678, 0.0593], np.float32)
+    gb = np.sqrt(np.clip(before @ wts, 0.0, None))
+    ga = np.sqrt(np.clip(after @ wts, 0.0, None))
     win = cv2.createHanningWindow((w, h), cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(gb.astype(np.float64), ga.astype(np.float64), win.astype(np.float64))
     if abs(dx) < w / 8 and abs(dy) < h / 8:
@@ -178,23 +193,26 @@ def _tetra_weights(u: np.ndarray, n: int):
 
 
 def _laplacian(n: int):
+    """DᵀD for D = second differences along each axis of the n³ grid: penalises curvature, so affine
+    corrections (a channel mix, a monochrome projection) cost nothing and unseen colours extrapolate
+    smoothly."""
     from scipy import sparse
 
     idx = np.arange(n ** 3).reshape(n, n, n)
-    rows, cols = [], []
+    parts = []
     for ax in range(3):
-        a = np.take(idx, range(n - 1), axis=ax).reshape(-1)
-        b = np.take(idx, range(1, n), axis=ax).reshape(-1)
-        rows.append(a); cols.append(b)
-    a = np.concatenate(rows)
-    b = np.concatenate(cols)
-    e = a.shape[0]
-    g = sparse.csr_matrix((np.r_[np.ones(e), -np.ones(e)], (np.r_[np.arange(e), np.arange(e)], np.r_[a, b])),
-                          shape=(e, n ** 3))
+        a = np.take(idx, range(n - 2), axis=ax).reshape(-1)
+        b = np.take(idx, range(1, n - 1), axis=ax).reshape(-1)
+        c = np.take(idx, range(2, n), axis=ax).reshape(-1)
+        e = a.shape[0]
+        r = np.arange(e)
+        parts.append(sparse.csr_matrix((np.r_[np.ones(e), -2.0 * np.ones(e), np.ones(e)],
+                                        (np.r_[r, r, r], np.r_[a, b, c])), shape=(e, n ** 3)))
+    g = sparse.vstack(parts)
     return (g.T @ g).tocsc()
 
 
-def fit_lut(ue: np.ndarray, te: np.ndarray, n: int = LUT_N, smooth: float = 0.0002, ridge: float = 1e-4) -> np.ndarray:
+def fit_lut(ue: np.ndarray, te: np.ndarray, n: int = LUT_N, smooth: float = 0.0002, ridge: float = 1e-6) -> np.ndarray:
     """A smooth n³ LUT T with T(ue) ≈ te (both encoded, M×3): identity + regularised correction."""
     from scipy import sparse
     from scipy.sparse.linalg import splu
@@ -257,7 +275,7 @@ def fit_pairs(folder: str | Path, progress=None) -> tuple[FitResult, list[Pair]]
     for p in pairs:
         if progress:
             progress(f"reading {p.name}")
-        data.append(correspondences(_load(p.before), _load(p.after)))
+        data.append(correspondences(_load(p.before), _load(p.after, uncompress=True)))
     held: list[tuple[str, float]] = []
     if len(pairs) >= 2:
         for i, p in enumerate(pairs):
