@@ -20,6 +20,12 @@ def need(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def hero6():
+    """The shared 12 MP camera DNG (skips without the data)."""
+    return need(HERO6)
+
+
+@pytest.fixture(scope="session")
 def scene():
     from rawlux.burst.simulate import mcmaster_scene
 
@@ -33,6 +39,15 @@ def texture():
 
     need(MCMASTER / "5.tif")
     return mcmaster_scene(5, DATA, 1.0)
+
+
+@pytest.fixture(scope="session")
+def bright_scene():
+    """McMaster 1 upsampled ×1.6, scaled ×3: highlights up to 3× a middle exposure's white."""
+    from rawlux.burst.simulate import mcmaster_scene
+
+    need(MCMASTER / "1.tif")
+    return mcmaster_scene(1, DATA, 1.6) * 3.0
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,10 @@ EXPS = [0.25, 1.0, 4.0]
 
 
 @pytest.fixture(scope="module")
-def brackets():
-    from rawlux.burst.simulate import mcmaster_scene, simulate_burst
+def brackets(bright_scene):
+    from rawlux.burst.simulate import simulate_burst
 
-    from .conftest import DATA, MCMASTER, need
-    need(MCMASTER / "1.tif")
-    sc = mcmaster_scene(1, DATA, 1.6) * 3.0      # highlights up to 3× the middle exposure's white
-    return simulate_burst(sc, 3, iso=800, seed=2, size=(512, 512), exposures=EXPS, ref=1)
+    return simulate_burst(bright_scene, 3, iso=800, seed=2, size=(512, 512), exposures=EXPS, ref=1)
 
 
 def _tm_psnr(cfa_ref_units, sim):

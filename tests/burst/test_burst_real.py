@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conftest import HERO6, need
-
 OFFSETS = [(0, 0), (6, -10), (-12, 4), (10, 14)]   # even: crops keep the CFA phase
 
 
-def test_real_mosaic_burst_denoises_and_keeps_tags(tmp_path):
+def test_real_mosaic_burst_denoises_and_keeps_tags(tmp_path, hero6):
     import rawlux
     from rawlux.burst.api import merge_burst, normalise
     from rawlux.burst.simulate import psnr, wb_cfa
     from rawlux.isp.demosaic import demosaic
 
-    src = rawlux.open_image(need(HERO6))
+    src = rawlux.open_image(hero6)
     cfa = normalise(src)
     y0, x0, s = 640, 1664, 512             # a textured, unclipped part of the scene
     rng = np.random.default_rng(0)

@@ -7,8 +7,6 @@ import pytest
 from rawlux.errors import OutputError, ParameterError
 from rawlux.io.dngwrite import write_dng
 
-from .conftest import HERO6, need
-
 
 def _same_colour_tags(a, b, tol=2e-4):
     for name in ("color_matrix1", "color_matrix2", "forward_matrix1", "forward_matrix2",
@@ -23,11 +21,11 @@ def _same_colour_tags(a, b, tol=2e-4):
     assert a.orientation == b.orientation and a.cfa_pattern == b.cfa_pattern
 
 
-def test_real_dng_round_trip(tmp_path):
+def test_real_dng_round_trip(tmp_path, hero6):
     import rawpy
 
     import rawlux
-    src = rawlux.open_image(need(HERO6))
+    src = rawlux.open_image(hero6)
     out = write_dng(tmp_path / "copy.dng", src)
     back = rawlux.open_image(out)
     np.testing.assert_array_equal(back.pixels, src.pixels)
