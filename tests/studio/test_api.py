@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 import os
 import time
 import tomllib
@@ -192,3 +193,80 @@ def test_cli_warns_beyond_localhost(fresh_dir, monkeypatch):
     assert "warning" in r.output and calls[0]["host"] == "0.0.0.0" and calls[0]["port"] == 9999
     r = CliRunner().invoke(studio, [str(fresh_dir)])
     assert "warning" not in r.output and calls[1]["host"] == "127.0.0.1" and calls[1]["port"] == 8765
+
+
+def test_strength_frame_and_look_values(client, fresh_dir):
+    nat = _decode(_render(client, look="natural")["image"])
+    mono0 = _decode(_render(client, look="mono", strength=0.0)["image"])
+    mono1 = _decode(_render(client, look="mono", strength=1.0)["image"])
+    mse0, mse1 = ((nat - mono0) ** 2).mean(), ((nat - mono1) ** 2).mean()
+    assert 10 * np.log10(255 ** 2 / max(mse0, 1e-9)) > 40  # strength 0 = the neutral rendering
+    assert 10 * np.log10(255 ** 2 / mse1) < 25
+    framed = _render(client, look="natural", frame="border")
+    assert framed["width"] * framed["height"] > nat.shape[0] * nat.shape[1] * 1.05
+    for body in ({"strength": 1.5}, {"strength": "x"}, {"frame": "no-such-frame"}, {"frame": "../x"},
+                 {"look": "mono@0.5"}):
+        r = client.post("/api/render", headers=H, json={"path": "a.jpg", **body})
+        assert r.status_code == 400, (body, r.status_code)
+    # a sidecar with a strength: the page gets the look, the strength and the sidecar's own values
+    r = client.post("/api/sidecar", headers=H, json={"path": "a.jpg", "look": "vivid", "strength": 0.5,
+                                                     "params": {"tone": {"contrast": 1.2}}})
+    assert r.status_code == 200 and 'look = "vivid@0.5"' in r.json()["toml"]
+    rv = client.post("/api/recipe", headers=H, json={"path": "a.jpg"}).json()
+    assert rv["look"] == "vivid" and rv["strength"] == 0.5 and rv["params"]["tone"]["contrast"] == 1.2
+    # switching look (no sidecar): the look's own values, nothing of the sidecar
+    rv = client.post("/api/recipe", headers=H, json={"path": "a.jpg", "look": "slide", "sidecar": False}).json()
+    from rawlux.pipeline.recipe import Recipe
+    own = Recipe.build("slide").params
+    assert rv["look"] == "slide" and rv["params"] == {}
+    assert rv["values"]["tone.contrast"] == own["tone"].contrast
+    assert rv["values"]["saturation.saturation"] == own["saturation"].saturation
+
+
+RAW = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "raw" / "gopro-hero6-12mp.dng"
+
+
+def _crop_renderer():
+    """A Renderer whose 'photo' is a 2400×1600 crop of the 12 MP mosaic (keeps the test fast)."""
+    from rawlux.studio.app import Renderer
+
+    class Crop(Renderer):
+        def decode(self, path):
+            f = super().decode(path)
+            f = f.with_pixels(np.ascontiguousarray(f.pixels[0:1600, 800:3200]))
+            f.meta.opcodes = {}  # the lens-shading map is laid out for the whole sensor
+            f.meta.default_crop = None
+            return f
+    return Crop()
+
+
+def _psnr(a, b) -> float:
+    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
+
+
+@pytest.mark.skipif(not RAW.is_file(), reason="shared data folder is absent")
+def test_raw_proxy_matches_downscaled_full_render():
+    """The camera-RGB proxy (white balance undone, re-applied per render) against the full-resolution
+    render downscaled to the same size: PSNR ≥ 35 dB, also with temperature/tint moved, and moving them
+    re-uses the proxy (no new decode)."""
+    import cv2
+
+    from rawlux.pipeline.run import run_stages
+    r = _crop_renderer()
+    full_frame = None
+    for look, params in (("natural", {}), ("vivid", {"whitebalance": {"temp_shift": 1500.0, "tint_shift": -20.0}})):
+        rec = r._recipe(RAW, look, params)
+        prev = r.render(RAW, rec)
+        assert max(prev.shape[:2]) == 1024 and len(r._proxies) == 1
+        if full_frame is None:
+            full_frame = r.decode(RAW)
+        f = full_frame.with_pixels(full_frame.pixels.copy())
+        f.meta = full_frame.meta.copy()
+        full = run_stages(f, rec).pixels
+        full = np.clip(cv2.resize(full, prev.shape[1::-1], interpolation=cv2.INTER_AREA), 0, 1)
+        assert _psnr(prev, full) >= 35, (look, params, _psnr(prev, full))
+    # the temperature moved the picture (warmer = more red than blue)
+    a = r.render(RAW, r._recipe(RAW, "natural", {}))
+    w = r.render(RAW, r._recipe(RAW, "natural", {"whitebalance": {"temp_shift": 1500.0}}))
+    assert (w[..., 0] - w[..., 2]).mean() > (a[..., 0] - a[..., 2]).mean() + 0.02
+    assert len(r._proxies) == 1
