@@ -75,3 +75,15 @@ def test_cli_mismatched_and_missing_frames(tmp_path, burst_files):
     r = CliRunner().invoke(burst, [burst_files[0], str(tmp_path / "missing.dng"), "-o", str(tmp_path / "o.jpg")])
     assert r.exit_code == 3 and "missing.dng" in r.output and "no such file" in r.output
     assert not (tmp_path / "o.jpg").exists()
+
+
+def test_registered_under_the_rawlux_command(tmp_path, burst_files, monkeypatch, capsys):
+    """Through `rawlux burst ...` (the lead registers COMMANDS['burst'] = 'rawlux.burst.cli:burst')."""
+    import rawlux.cli as main_cli
+
+    monkeypatch.setitem(main_cli.COMMANDS, "burst", "rawlux.burst.cli:burst")
+    code = main_cli.main(["burst", *burst_files[:2], "--out-raw", str(tmp_path / "m.dng"), "-q"])
+    assert code == 0 and (tmp_path / "m.dng").exists()
+    code = main_cli.main(["burst", burst_files[0], str(tmp_path / "nope.dng"), "-o", str(tmp_path / "x.jpg")])
+    assert code == 3
+    assert "nope.dng" in capsys.readouterr().err
