@@ -260,6 +260,7 @@ class Batch:
                                   executor="dry run" if opts.dry_run else "", dry_run=opts.dry_run)
         self._busy = 0.0
         self._reasons: dict[str, str] = {}
+        self.inflight: dict[str, Job] = {}   # src → job, while a worker has it
 
     # ------------------------------------------------------------------ set-up / tear-down
     def open(self) -> "Batch":
@@ -436,7 +437,7 @@ class Batch:
         self.start_executor()
         ex = self.executor
         pending: deque[Job] = deque(jobs)
-        inflight: dict[str, Job] = {}
+        inflight = self.inflight
         if self.progress is not None:
             self.progress.add_total(len(jobs))
         t_start = time.perf_counter()
@@ -466,6 +467,9 @@ class Batch:
                     feeder = None
                 if feeder is not None and time.monotonic() >= next_feed:
                     new = feeder()
+                    if new:   # a file replaced while still queued: only its newest version stays queued
+                        renewed = {j.src for j in new}
+                        pending = deque(j for j in pending if j.src not in renewed)
                     pending.extend(new)
                     if new and self.progress is not None:
                         self.progress.add_total(len(new))

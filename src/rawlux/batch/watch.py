@@ -50,8 +50,8 @@ def watch_batch(sources: Iterable[str], out_dir: str | os.PathLike[str], *, opts
         for inp in current:
             src = str(inp.path)
             key = stat_key(inp.path)
-            if key is None or handled.get(src) == key:
-                continue
+            if key is None or handled.get(src) == key or src in b.inflight:
+                continue           # unchanged, or replaced while its old version is being developed (next scan)
             if last_seen.get(src) == key and key[0] > 0:
                 ready.append(inp)
             else:
