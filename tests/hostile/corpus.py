@@ -27,6 +27,7 @@ class Case:
     output: str | None = None       # the output path the case writes, when it may succeed
     code: int | None = None         # the exact exit code expected on error, when it is known
     files: list[str] = field(default_factory=list)
+    progress: str | None = None     # a regex of progress lines the command may print on stderr before an error
 
 
 # ----------------------------------------------------------------------------- synthetic DNG

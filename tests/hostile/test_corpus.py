@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from corpus import DATA, Case, build
+from corpus_looks import build_looks
 
 TIME_LIMIT = 20.0
 MEM_LIMIT = 2 * 1024 ** 3
@@ -72,7 +73,13 @@ def verdict(r: dict) -> str | None:
     if r["rss"] > MEM_LIMIT:
         return f"memory {r['rss'] / 2**20:.0f} MiB"
     ok_output = False
-    if rc == 0 and c.output:
+    if rc == 0 and c.output and c.output.endswith(".cube"):
+        try:
+            from rawlux.looks.lut import read_cube
+            ok_output = read_cube(c.output).size >= 2
+        except Exception as e:  # noqa: BLE001
+            return f"exit 0 but the output is not a valid .cube ({e})"
+    elif rc == 0 and c.output:
         try:
             from PIL import Image
             with Image.open(c.output) as im:
@@ -88,6 +95,9 @@ def verdict(r: dict) -> str | None:
         return None if ok_output else "exit 0 without an output"
     # a clean error: exactly one line, starting with rawlux:, naming something useful
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    if c.progress:      # commands that report progress on stderr (look fit): drop those known lines
+        import re
+        lines = [ln for ln in lines if not re.match(c.progress, ln)]
     if c.expect == "ok":
         return f"refused a valid input: {err.strip()[:200]}"
     if len(lines) != 1:
@@ -107,6 +117,7 @@ def verdict(r: dict) -> str | None:
 def results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     root = tmp_path_factory.mktemp("hostile")
     cases = build(root / "corpus")
+    cases += build_looks(root / "looks", root / "corpus" / "tiny-good.png")
     workers = 3
     with ThreadPoolExecutor(workers) as ex:
         res = list(ex.map(lambda c: run_case(c, root), cases))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -139,6 +140,8 @@ class CfaSpec:
                 nums.append(float(p))
             except ValueError:
                 raise ParameterError(f"--cfa {spec!r}: {p!r} is not a number (PATTERN[,black[,white]])") from None
+            if not math.isfinite(nums[-1]):
+                raise ParameterError(f"--cfa {spec!r}: {p!r} must be a finite number (PATTERN[,black[,white]])")
         if len(parts) > 3:
             raise ParameterError(f"--cfa {spec!r}: expected PATTERN[,black[,white]]")
         black = nums[0] if nums else None

@@ -135,19 +135,58 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     recipe_toml = recipe.to_toml() if recipe is not None and hasattr(recipe, "to_toml") else (recipe if isinstance(recipe, str) else None)
     xmp = xmp_packet(recipe_toml)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=str(folder))
-    os.close(fd)
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=str(folder))
+        os.close(fd)
         _write(fmt, px, tmp, bits=bits, quality=int(quality), icc=icc, exif=exif_bytes, xmp=xmp, meta=frame.meta)
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
+        _publish(tmp, out, overwrite)
     except OSError as e:
-        _unlink(tmp)
-        raise OutputError(f"cannot write: {e.strerror or e}", path=out) from None
+        if tmp:
+            _unlink(tmp)
+        raise OutputError(f"cannot write: {_why(e, folder)}", path=out) from None
     except BaseException:
-        _unlink(tmp)
+        if tmp:
+            _unlink(tmp)
         raise
     return out
+
+
+def _publish(tmp: str, out: Path, overwrite: bool) -> None:
+    """Move the finished temporary file to ``out``: atomically replacing it, or (``overwrite=False``) only if
+    nothing is there at that moment (a hard link fails on an existing name, so a file that appeared while this
+    one was being encoded is never clobbered)."""
+    import errno
+
+    if overwrite:
+        os.replace(tmp, out)
+        return
+    try:
+        os.link(tmp, out)
+    except FileExistsError:
+        raise OutputError("exists (use --overwrite to replace it)", path=out) from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        if out.exists():            # a file system without hard links: check, then rename
+            raise OutputError("exists (use --overwrite to replace it)", path=out) from None
+        os.replace(tmp, out)
+        return
+    _unlink(tmp)
+
+
+def _why(e: OSError, folder: Path) -> str:
+    import errno
+
+    what = str(e.strerror or e)
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{what} (the disk of {folder} is full; nothing was written)"
+    if e.errno == errno.EROFS:
+        return f"{what} (folder {folder} is on a read-only file system)"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return f"{what} (folder {folder} is not writable)"
+    return what
 
 
 def _linear_for_float(frame: Frame) -> np.ndarray:

@@ -84,8 +84,12 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
     is_path = spec_s.endswith(".toml") or "/" in spec_s or "\\" in spec_s
     if is_path:
         p = Path(spec_s)
-        if not p.is_file():
-            raise LookError(f"look file {spec_s} does not exist")
+        try:
+            is_file = p.is_file()
+        except (OSError, ValueError) as e:     # a name too long, a NUL byte, a symlink loop
+            raise LookError(f"look file {spec_s!r} cannot be opened: {getattr(e, 'strerror', None) or e}") from None
+        if not is_file:
+            raise LookError(f"look file {spec_s!r} does not exist")
         try:
             text = p.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
