@@ -137,6 +137,7 @@ class RefStats:
             self.denom.append((2.0 * var_n / 9.0 + (p.misalignment ** 2) * sig2 + 1e-12).astype(np.float32))
         self.rgb = [np.ascontiguousarray(c, dtype=np.float32) for c in self.rgb]
         self.denom_stack = np.ascontiguousarray(np.stack(self.denom))
+        del self.denom
         h2, w2 = self.rgb[0].shape
         self.grid_y = np.arange(h2, dtype=np.float64) * 2 + 0.5
         self.grid_x = np.arange(w2, dtype=np.float64) * 2 + 0.5
