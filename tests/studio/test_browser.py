@@ -140,6 +140,12 @@ def test_studio_in_browser(server):
             if shot:
                 page.select_option("#frame", "")
                 page.fill("#s-strength", "1")
+                d = page.locator("#divider").bounding_box()
+                b = compare.bounding_box()
+                page.mouse.move(d["x"] + d["width"] / 2, d["y"] + d["height"] / 2)
+                page.mouse.down()
+                page.mouse.move(b["x"] + 0.5 * b["width"], d["y"] + d["height"] / 2, steps=4)
+                page.mouse.up()
                 page.wait_for_timeout(1500)
                 _readme_screenshot(page, shot)
         finally:
