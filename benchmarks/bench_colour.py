@@ -149,24 +149,19 @@ def tiff_to_xyz_d50(path: Path) -> np.ndarray:
 
 
 def develop_chart(dng: Path, out: Path, profile: Path | None = None, table: bool = False) -> Path:
-    """Develop with the reference look into a 16-bit Rec.2020 TIFF (optionally with a profile's hue/sat table)."""
+    """Develop with the reference look into a 16-bit Rec.2020 TIFF. With a calibrated profile, ``table``
+    says whether its hue/sat table is used (the colour stage applies it) or only its matrix."""
     import rawlux
-    from rawlux.pipeline.run import build_recipe, run_stages
+    from rawlux.colour.profile import CameraProfile
+    from rawlux.io.decode import open_image
 
-    if not table:
-        frame = rawlux.develop(dng, look="reference", output={"space": "rec2020"},
-                               profile=str(profile) if profile else None, sidecar=False)
-    else:  # what the colour stage will do once it applies the profile's table (see colour/dcp.py)
-        import tomllib
-
-        from rawlux.colour import dcp
-        from rawlux.io.decode import open_image
-        rec = build_recipe(None, "reference", overrides={"output": {"space": "rec2020"}}, sidecar=False)
-        frame = open_image(dng, profile=str(profile) if profile else None)
-        frame = run_stages(frame, rec, stop="colour")
-        hsm = dcp.HueSatMap.from_dict(tomllib.loads(Path(profile).read_text())["hue_sat_map"])  # type: ignore[arg-type]
-        frame = frame.with_pixels(dcp.apply_hue_sat_map(frame.pixels, hsm))
-        frame = run_stages(frame, rec, start="exposure")
+    frame = open_image(dng)
+    if profile is not None:
+        prof = CameraProfile.from_file(profile)
+        if not table:
+            prof.hue_sat_map = None
+        frame.meta.extra["profile"] = prof
+    frame = rawlux.develop(frame, look="reference", output={"space": "rec2020"})
     rawlux.save(frame, out, bits=16)   # format from the .tif name
     return out
 

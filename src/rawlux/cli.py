@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "studio": "rawlux.studio.cli:studio",
     "looks": "rawlux.looks.cli:looks",
     "look": "rawlux.looks.cli:look",
+    "batch": "rawlux.batch.cli:batch",
+    "calibrate": "rawlux.colour.cli:calibrate",
+    "burst": "rawlux.burst.cli:burst",
 }
 
 

@@ -67,6 +67,7 @@ class CameraProfile:
     analog_balance: np.ndarray = field(default_factory=lambda: np.ones(3))
     name: str = ""
     assumed: bool = False   # True when no matrix was known and sRGB primaries were assumed
+    hue_sat_map: Any = None  # colour.dcp.HueSatMap applied after the matrix (from `rawlux calibrate`)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -141,7 +142,11 @@ class CameraProfile:
             cals.append(Calibration(xy=xy, color_matrix=cm, forward_matrix=fm))
         cals.sort(key=lambda c: c.cct)
         name = data.get("name", Path(path).stem)
-        return cls(cals, name=str(name))
+        hsm = None
+        if "hue_sat_map" in data:
+            from .dcp import HueSatMap
+            hsm = HueSatMap.from_dict(data["hue_sat_map"], where)
+        return cls(cals, name=str(name), hue_sat_map=hsm)
 
     # ------------------------------------------------------------------ the DNG maths
     def _weight(self, xy: tuple[float, float]) -> float:

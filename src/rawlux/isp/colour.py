@@ -53,6 +53,10 @@ class Colour(Stage):
             sat = p.saturation * np.eye(3) + (1 - p.saturation) * np.outer(np.ones(3), lum)
             mat = sat @ mat
         out = cv2.transform(frame.pixels, mat.astype(np.float32))
+        hsm = getattr(profile_for(frame), "hue_sat_map", None)
+        if hsm is not None:                      # a calibrated profile's smooth hue/saturation table
+            from ..colour.dcp import apply_hue_sat_map
+            out = apply_hue_sat_map(out, hsm)
         f = frame.with_pixels(out, State.SCENE_LINEAR)
         f.meta.extra["camera_matrix"] = mat
         return f

@@ -49,12 +49,12 @@ class Exposure(Stage):
 
     def run(self, frame: Frame, p: ExposureParams) -> Frame:
         m = frame.meta
-        ev = p.ev
+        ev = p.ev                                   # the user's compensation always adds on top
         if m.kind != "image":
-            if p.baseline:
-                ev += float(m.baseline_exposure)
+            base = float(m.baseline_exposure) if p.baseline else 0.0
+            ev += base
             if p.auto:
-                ev = auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** ev) + ev
+                ev += auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** base)
         if ev == 0.0:
             return frame
         out = frame.with_pixels(frame.pixels * np.float32(2.0 ** ev))

@@ -13,7 +13,9 @@ from ..pipeline.stage import Params, Stage, param
 @dataclass(frozen=True)
 class OutputParams(Params):
     space: str = param("srgb", choices=spaces.OUTPUT_SPACES, doc="output colour space (ICC embedded)")
-    gamut: str = param("compress", choices=("compress", "clip"), doc="out-of-gamut colour: compress (keeps hue) or clip")
+    gamut: str = param("compress", choices=("compress", "luma", "clip"),
+                       doc="out-of-gamut colour: compress toward the achromatic max (keeps hue), luma (ACES-style "
+                           "curve toward each colour's own grey), or clip")
 
 
 class Output(Stage):
@@ -29,10 +31,15 @@ class Output(Stage):
     def run(self, frame: Frame, p: OutputParams) -> Frame:
         from ._kernels import output_encode
 
-        m = spaces.rgb_to_rgb(spaces.WORKING, p.space).astype(np.float32)
         lut = spaces.encode_lut(spaces.transfer_of(p.space), 16384)
         out = np.empty_like(frame.pixels)
-        output_encode(frame.pixels, m, lut, p.gamut == "compress", out)
+        if p.gamut == "luma" and p.space != spaces.WORKING:
+            from ..colour.gamut import to_output
+            lin = to_output(frame.pixels, p.space)
+            output_encode(lin, np.eye(3, dtype=np.float32), lut, False, out)
+        else:
+            m = spaces.rgb_to_rgb(spaces.WORKING, p.space).astype(np.float32)
+            output_encode(frame.pixels, m, lut, p.gamut == "compress", out)
         f = frame.with_pixels(out, State.DISPLAY)
         f.meta.output_space = p.space
         from ..io.icc import icc_profile
