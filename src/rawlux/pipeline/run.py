@@ -38,6 +38,23 @@ def _tune_malloc() -> None:
         pass
 
 
+def resolve_sidecar_look(name: str, photo: str | os.PathLike[str]) -> str:
+    """A sidecar's look: a built-in name or a path as given; otherwise NAME (or NAME@s) saved as
+    ``looks/NAME.toml`` in the photo's folder or one of the 8 folders above it (where the studio saves looks)."""
+    from ..looks import builtin_names
+    from ..looks.schema import split_spec
+
+    base, strength = split_spec(name)
+    if base in builtin_names() or base.endswith(".toml") or "/" in base or "\\" in base:
+        return name
+    here = Path(photo).resolve().parent
+    for d in [here, *here.parents][:9]:
+        cand = d / "looks" / f"{base}.toml"
+        if cand.is_file():
+            return str(cand) + (f"@{strength:g}" if strength is not None else "")
+    return name
+
+
 def build_recipe(source: str | os.PathLike[str] | None, look: str | os.PathLike[str] | None = None, *,
                  sets: tuple[str, ...] | list[str] = (), overrides: Mapping[str, Any] | None = None,
                  sidecar: bool | str | os.PathLike[str] = True, recipe: Recipe | None = None) -> Recipe:
@@ -51,7 +68,8 @@ def build_recipe(source: str | os.PathLike[str] | None, look: str | os.PathLike[
     elif sidecar not in (False, None, True):
         side = Path(sidecar)  # type: ignore[arg-type]
     if look is None:
-        look = (sidecar_look(side) if side is not None else None) or "natural"
+        named = sidecar_look(side) if side is not None else None
+        look = (resolve_sidecar_look(named, source) if named and source is not None else named) or "natural"
     return Recipe.build(look, sidecar=side, sets=sets, overrides=overrides)
 
 
