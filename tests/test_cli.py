@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DUMPS, HERO6, N900_PROFILE, RAW, need, run_cli, sha256
+from testdata import DUMPS, HERO6, N900_PROFILE, RAW, need, run_cli, sha256
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "io"))
 from io_readback import icc_description, read_back  # noqa: E402

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rawlux
-from conftest import DUMPS, HERO6, N900_PROFILE, RAW, need, sha256
+from testdata import DUMPS, HERO6, N900_PROFILE, RAW, need, sha256
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import COLOUR, need
+from testdata import COLOUR, need
 
 warnings.filterwarnings("ignore", message=".*Matplotlib.*")
 colour = pytest.importorskip("colour")
