@@ -40,9 +40,10 @@ class Lut:
     shaper: "Lut | None" = None             # optional 1D table applied first (3D tables only)
 
     def __post_init__(self) -> None:
-        self.table = np.ascontiguousarray(self.table, dtype=np.float32)
-        self.domain_min = np.asarray(self.domain_min, np.float32).reshape(3)
-        self.domain_max = np.asarray(self.domain_max, np.float32).reshape(3)
+        with np.errstate(over="ignore", invalid="ignore"):     # overflows become inf and are refused below
+            self.table = np.ascontiguousarray(self.table, dtype=np.float32)
+            self.domain_min = np.asarray(self.domain_min, np.float32).reshape(3)
+            self.domain_max = np.asarray(self.domain_max, np.float32).reshape(3)
         t = self.table
         if not ((t.ndim == 4 and t.shape[0] == t.shape[1] == t.shape[2] and t.shape[3] == 3)
                 or (t.ndim == 2 and t.shape[1] == 3)):
@@ -51,6 +52,9 @@ class Lut:
             raise LookError(f"a LUT needs at least 2 points per axis, not {t.shape[0]}")
         if not np.all(np.isfinite(t)):
             raise LookError("a LUT holds NaN or infinite values")
+        if not (np.all(np.isfinite(self.domain_min)) and np.all(np.isfinite(self.domain_max))):
+            raise LookError(f"LUT domain must be finite: DOMAIN_MIN {self.domain_min.tolist()}, "
+                            f"DOMAIN_MAX {self.domain_max.tolist()}")
         if not np.all(self.domain_max > self.domain_min):
             raise LookError(f"LUT domain is empty: DOMAIN_MIN {self.domain_min.tolist()} must be below "
                             f"DOMAIN_MAX {self.domain_max.tolist()}")
@@ -96,7 +100,12 @@ def _floats(parts: list[str], n: int, where: str, what: str) -> list[float]:
         raise LookError(f"{where}: {what} has a value that is not a number: {' '.join(parts)!r}") from None
     if not all(math.isfinite(v) for v in vals):
         raise LookError(f"{where}: {what} holds NaN or infinity: {' '.join(parts)!r}")
+    if not all(abs(v) <= _F32_MAX for v in vals):
+        raise LookError(f"{where}: {what} holds a value beyond the float32 range (±3.4e38): {' '.join(parts)!r}")
     return vals
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def parse_cube(text: str, source: str = "<cube>") -> Lut:
@@ -203,7 +212,7 @@ def _is_number(s: str) -> bool:
 
 def read_cube(path: str | os.PathLike[str]) -> Lut:
     p = Path(path)
-    if not p.is_file():
+    if not _is_file(p):
         raise LookError(f"LUT file {p} does not exist")
     if p.stat().st_size > 64 * 1024 * 1024:
         raise LookError(f"LUT file {p} is larger than 64 MB; a 65³ .cube is about 9 MB")
@@ -260,9 +269,16 @@ def read_hald(path: str | os.PathLike[str]) -> Lut:
     import cv2
 
     p = Path(path)
-    if not p.is_file():
+    if not _is_file(p):
         raise LookError(f"HaldCLUT file {p} does not exist")
-    img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    w, h = _image_size(p)
+    if w * h > HALD_MAX_SIDE ** 2:
+        raise LookError(f"HaldCLUT file {p} is {w}×{h}; a HaldCLUT is at most level 16 "
+                        f"({HALD_MAX_SIDE}×{HALD_MAX_SIDE}), so it is not decoded")
+    try:
+        img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    except cv2.error as e:
+        raise LookError(f"HaldCLUT file {p} cannot be decoded ({' '.join(str(e).split())[-120:]})") from None
     if img is None:
         raise LookError(f"HaldCLUT file {p} is not a readable image")
     if img.ndim != 3 or img.shape[2] < 3:
@@ -284,6 +300,34 @@ def read_hald(path: str | os.PathLike[str]) -> Lut:
     n = level * level
     t = rgb.reshape(-1, 3).reshape(n, n, n, 3).transpose(2, 1, 0, 3)   # rows: b, g, r (red fastest)
     return Lut(t, title=p.stem)
+
+
+HALD_MAX_SIDE = 16 ** 3      # level 16: 4096×4096 pixels, a 256-point table
+
+
+def _is_file(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except (OSError, ValueError) as e:     # a name too long, a NUL byte
+        raise LookError(f"LUT file {str(p)!r} cannot be opened: {getattr(e, 'strerror', None) or e}") from None
+
+
+def _image_size(p: Path) -> tuple[int, int]:
+    """Width and height from the file's header (nothing decoded), so a bomb is refused before allocating."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # Pillow's bomb warning: the size is checked by the caller
+            with Image.open(p) as im:
+                return im.size
+    except Image.DecompressionBombError:
+        raise LookError(f"HaldCLUT file {p} claims a size far beyond a HaldCLUT's (at most "
+                        f"{HALD_MAX_SIDE}×{HALD_MAX_SIDE}), so it is not decoded") from None
+    except Exception:  # noqa: BLE001 - any decoder complaint means: not a readable image
+        raise LookError(f"HaldCLUT file {p} is not a readable image") from None
 
 
 def write_hald(path: str | os.PathLike[str], lut: Lut, level: int | None = None) -> Path:

@@ -73,8 +73,11 @@ def resolve_lut_path(tables: dict[str, dict[str, Any]], folder: Path, where: str
     if not raw:
         return
     rel = Path(raw)
-    base = folder.resolve()
-    full = (base / rel).resolve()
+    try:
+        base = folder.resolve()
+        full = (base / rel).resolve()
+    except (OSError, RuntimeError, ValueError) as e:     # a symlink loop, a name too long, a NUL byte
+        raise LookError(f"{where}: lut.path {raw!r} cannot be resolved ({getattr(e, 'strerror', None) or e})") from None
     if rel.is_absolute() or not full.is_relative_to(base):
         raise LookError(f"{where}: lut.path {raw!r} leaves the look's folder {base}; put the LUT next to the "
                         f"look file and name it relative to it (e.g. path = \"film.cube\")")
