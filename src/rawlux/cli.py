@@ -263,22 +263,26 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
         raise ParameterError("-o names one file: use --out-dir with several inputs")
 
     import rawlux
+    from .errors import OutputError
     first_code = 0
+    existing_inputs = [s for s in inputs if os.path.isfile(s)]
     for src in inputs:
         try:
             dst = output_path(src, out, out_dir, fmt_name, multi)
-            if dst.exists() and not overwrite:
-                from .errors import OutputError
-                if os.path.exists(src) and os.path.samefile(src, dst):
-                    raise OutputError(f"output would replace the input {src}; choose -o or --out-dir", path=dst)
-                raise OutputError("exists (use --overwrite to replace it)", path=dst)
+            if dst.exists():
+                # never write over any input of this call (not only this file's own)
+                for other in existing_inputs:
+                    if os.path.samefile(other, dst):
+                        raise OutputError(f"output would replace the input {other}; choose -o or --out-dir", path=dst)
+                if not overwrite:
+                    raise OutputError("exists (use --overwrite to replace it)", path=dst)
             rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
             frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile,  # type: ignore[arg-type]
                                    max_pixels=max_pixels, linear=int(bits) == 32)
             if frame_t is not None:
                 from .frames import apply_frame
                 frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)
-            rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
+            rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=overwrite, recipe=rec)
             if not quiet:
                 click.echo(f"{src} → {dst}")
                 notes = [frame.meta.extra.get("note"), frame.meta.extra.get("wb_note"), *frame.meta.extra.get("notices", [])]

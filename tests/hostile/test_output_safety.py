@@ -119,8 +119,6 @@ def test_output_equal_to_input_refused(photo, tmp_path, capsys, how):
     assert not [n for n in os.listdir(src.parent) if n.endswith(".part")]
 
 
-@pytest.mark.xfail(strict=True, reason="cli.develop_cmd checks each output only against its own input: with "
-                   "--overwrite, `develop a.png a.jpg` writes a.png's result over the input a.jpg before reading it")
 def test_output_equal_to_another_input_refused(photo, tmp_path, capsys):
     a_png = tmp_path / "a.png"
     a_png.write_bytes(photo.read_bytes())

@@ -202,10 +202,17 @@ def _linear_for_float(frame: Frame) -> np.ndarray:
     raise ParameterError(f"a float TIFF needs a developed frame, not {frame.state.name}")
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     m = os.umask(0o022)
     os.umask(m)
     return m
+
+
+_UMASK = _read_umask()   # read once, at import: flipping it per save would race with other threads
+
+
+def _umask() -> int:
+    return _UMASK
 
 
 def _unlink(p: str) -> None:

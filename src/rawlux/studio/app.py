@@ -383,11 +383,22 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
             raise StudioError(400, "the request body must be a JSON object")
         return data
 
+    # stage fields that name files: a client may only point them inside the folder
+    _FILE_FIELDS = {("lut", "path"), ("bokeh", "depth"), ("frame", "logo")}
+
     def _params(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         p = data.get("params") or {}
         if not isinstance(p, dict) or not all(isinstance(v, dict) for v in p.values()):
             raise StudioError(400, "params must be {stage: {field: value}}")
-        return p
+        out: dict[str, dict[str, Any]] = {}
+        for stage, fields in p.items():
+            out[stage] = dict(fields)
+            for name, value in fields.items():
+                if (stage, name) in _FILE_FIELDS and value not in (None, "", "embedded"):
+                    if not isinstance(value, str):
+                        raise StudioError(400, f"{stage}.{name} must be a path inside the folder")
+                    out[stage][name] = str(safe_path(root_p, value))
+        return out
 
     def _look(data: dict[str, Any], key: str = "look") -> str:
         look = data.get(key) or "natural"
