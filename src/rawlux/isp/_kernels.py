@@ -255,3 +255,17 @@ def quantise(img, scale, bgr, out):  # pragma: no cover - compiled
                 elif v > scale:
                     v = scale
                 out[y, x, 2 - k if bgr else k] = v
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def matrix3(img, m, out):  # pragma: no cover - compiled
+    """out = img · mᵀ per pixel (out may be img: each pixel is read before it is written)."""
+    h, w, _ = img.shape
+    for y in nb.prange(h):
+        for x in range(w):
+            r = img[y, x, 0]
+            g = img[y, x, 1]
+            b = img[y, x, 2]
+            out[y, x, 0] = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
+            out[y, x, 1] = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
+            out[y, x, 2] = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b

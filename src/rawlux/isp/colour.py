@@ -45,14 +45,16 @@ class Colour(Stage):
         return frame.state in self.takes
 
     def run(self, frame: Frame, p: ColourParams) -> Frame:
-        import cv2
 
         mat = camera_matrix(frame)
         if p.saturation != 1.0:
             lum = spaces.rgb_to_xyz(spaces.WORKING)[1]
             sat = p.saturation * np.eye(3) + (1 - p.saturation) * np.outer(np.ones(3), lum)
             mat = sat @ mat
-        out = cv2.transform(frame.pixels, mat.astype(np.float32))
+        from ..pipeline.run import output_buffer
+        from ._kernels import matrix3
+        out = output_buffer(frame)          # per-pixel 3×3: may overwrite the input the pipeline owns
+        matrix3(frame.pixels, mat.astype(np.float32), out)
         hsm = getattr(profile_for(frame), "hue_sat_map", None)
         if hsm is not None:                      # a calibrated profile's smooth hue/saturation table
             from ..colour.dcp import apply_hue_sat_map

@@ -57,6 +57,9 @@ class Exposure(Stage):
                 ev += auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** base)
         if ev == 0.0:
             return frame
-        out = frame.with_pixels(frame.pixels * np.float32(2.0 ** ev))
+        from ..pipeline.run import output_buffer
+        buf = output_buffer(frame)
+        np.multiply(frame.pixels, np.float32(2.0 ** ev), out=buf)
+        out = frame.with_pixels(buf)
         out.meta.extra["exposure_ev"] = ev
         return out

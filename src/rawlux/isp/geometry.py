@@ -9,8 +9,9 @@ from ..frame import Frame, State
 from ..pipeline.stage import Params, Stage, param
 
 
-def apply_orientation(px: np.ndarray, o: int) -> np.ndarray:
-    """Rotate/mirror ``px`` (H×W[×C]) so that EXIF orientation ``o`` becomes 1 (OpenCV: threaded, no strides)."""
+def apply_orientation(px: np.ndarray, o: int, inplace: bool = False) -> np.ndarray:
+    """Rotate/mirror ``px`` (H×W[×C]) so that EXIF orientation ``o`` becomes 1 (OpenCV: threaded, no strides).
+    ``inplace``: mirrors and half-turns (2, 3, 4) may overwrite ``px`` instead of allocating."""
     if o == 1 or o not in range(2, 9):
         return px
     if px.ndim == 3 and px.shape[2] > 4 or px.dtype not in (np.uint8, np.uint16, np.float32):
@@ -18,12 +19,13 @@ def apply_orientation(px: np.ndarray, o: int) -> np.ndarray:
     import cv2
 
     a = np.ascontiguousarray(px)
+    dst = a if inplace and a is px and o in (2, 3, 4) else None
     if o == 2:
-        return cv2.flip(a, 1)
+        return cv2.flip(a, 1, dst=dst) if dst is not None else cv2.flip(a, 1)
     if o == 3:
-        return cv2.rotate(a, cv2.ROTATE_180)
+        return cv2.flip(a, -1, dst=dst) if dst is not None else cv2.flip(a, -1)
     if o == 4:
-        return cv2.flip(a, 0)
+        return cv2.flip(a, 0, dst=dst) if dst is not None else cv2.flip(a, 0)
     if o == 5:
         return cv2.transpose(a)
     if o == 6:
@@ -71,8 +73,9 @@ class Geometry(Stage):
             px = px[y:y + h, x:x + w]
         o = m.orientation if p.orient else 1
         if o != 1:
-            px = apply_orientation(px, o)
-        if px is frame.pixels:
+            from ..pipeline.run import owns
+            px = apply_orientation(px, o, inplace=px is frame.pixels and owns(frame))
+        if px is frame.pixels and o == 1:
             return frame
         out = frame.with_pixels(np.ascontiguousarray(px))
         if p.default_crop:

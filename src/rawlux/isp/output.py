@@ -31,8 +31,10 @@ class Output(Stage):
     def run(self, frame: Frame, p: OutputParams) -> Frame:
         from ._kernels import output_encode
 
+        from ..pipeline.run import output_buffer
+
         lut = spaces.encode_lut(spaces.transfer_of(p.space), 16384)
-        out = np.empty_like(frame.pixels)
+        out = output_buffer(frame)            # element-wise: may reuse the input when the pipeline owns it
         if p.gamut == "luma" and p.space != spaces.WORKING:
             from ..colour.gamut import to_output
             lin = to_output(frame.pixels, p.space)

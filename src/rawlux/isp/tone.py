@@ -55,7 +55,8 @@ class Tone(Stage):
         c, s_c = p.curve_params()
         grid = (np.linspace(0.0, 1.0, 8193) ** 2) * TONE_LUT_MAX
         lut = curve(grid, p).astype(np.float32)
-        out = np.empty_like(frame.pixels)
+        from ..pipeline.run import output_buffer
+        out = output_buffer(frame)            # element-wise: may reuse the input when the pipeline owns it
         sigmoid_tone_lut(frame.pixels, lut, np.float32(c), np.float32(s_c), np.float32(p.peak),
                          np.float32(p.hue_preservation), out)
         f = frame.with_pixels(out)

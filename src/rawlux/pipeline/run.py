@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextvars import ContextVar
 from pathlib import Path
+
+import numpy as np
 from typing import Any, Callable, Mapping
 
 from ..errors import ParameterError
@@ -73,6 +76,23 @@ def build_recipe(source: str | os.PathLike[str] | None, look: str | os.PathLike[
     return Recipe.build(look, sidecar=side, sets=sets, overrides=overrides)
 
 
+#: id() of the pixel buffer the running pipeline owns exclusively (made by one of its own stages and seen by
+#: no one else): a stage may then write its result into it instead of allocating a new full-size image.
+_OWNED: ContextVar[int | None] = ContextVar("rawlux_owned_pixels", default=None)
+
+
+def owns(frame: Frame) -> bool:
+    """Whether the running pipeline owns ``frame.pixels`` exclusively (see :func:`output_buffer`)."""
+    px = frame.pixels
+    return _OWNED.get() == id(px) and px.dtype == np.float32 and px.flags.c_contiguous and px.flags.writeable
+
+
+def output_buffer(frame: Frame) -> np.ndarray:
+    """Where an element-wise stage may write its H×W×C float32 result: the input buffer itself when the
+    running pipeline owns it (never the caller's frame, never one an ``on_stage`` callback saw), else new."""
+    return frame.pixels if owns(frame) else np.empty_like(frame.pixels)
+
+
 def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: str | None = None,
                timings: dict[str, float] | None = None,
                on_stage: Callable[[str, Frame], None] | None = None) -> Frame:
@@ -84,11 +104,24 @@ def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: 
         raise ParameterError(f"unknown stage {stop!r}")
     i0 = names.index(start) if start else 0
     i1 = names.index(stop) + 1 if stop else len(names)
-    for name in names[i0:i1]:
+    caller_pixels = frame.pixels
+    token = _OWNED.set(None)
+    try:
+        return _run(frame, recipe, names[i0:i1], caller_pixels, timings, on_stage)
+    finally:
+        _OWNED.reset(token)
+
+
+def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarray,
+         timings: dict[str, float] | None, on_stage: Callable[[str, Frame], None] | None) -> Frame:
+    for name in names:
         stage = get_stage(name)
         p = recipe.params[name]
         if not stage.applies(frame, p):
             continue
+        # buffers made by this run's own stages may be reused in place; the caller's never
+        owned = frame.pixels is not caller_pixels and on_stage is None
+        _OWNED.set(id(frame.pixels) if owned else None)
         t0 = time.perf_counter()
         frame = stage.run(frame, p)
         if stage.gives is not None and frame.state is not stage.gives:
