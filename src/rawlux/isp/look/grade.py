@@ -111,8 +111,10 @@ def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return main, dummy, dummy
 
 
-def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int = 33) -> np.ndarray:
-    """Apply recorded ingredient ops to display-linear pixels (H×W×3 float32); returns a new array."""
+def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int = 33,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """Apply recorded ingredient ops to display-linear pixels (H×W×3 float32); returns a new array, or
+    ``out`` (which may be ``frame_px`` itself: the final pass is element-wise)."""
     from ._kernels import grade_apply, luma_sqrt
 
     ops = tuple(ops)
@@ -152,7 +154,8 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
         noise, nr, nb = grain_planes(h, w, gr)
         amt, colour, response = 0.1 * gr.strength * gr.amount, gr.colour, gr.response
 
-    out = np.empty_like(px)
+    if out is None:
+        out = np.empty_like(px)
     grade_apply(px, ye, base, np.float32(camt), blur, np.float32(samt), np.float32(thr), lut, n, noise, nr, nb,
                 np.float32(amt), np.float32(response),
                 np.float32(colour), wts, out)
@@ -169,7 +172,8 @@ class Grade(Stage):
         return super().applies(frame, p) and bool(pending_ops(frame))
 
     def run(self, frame: Frame, p: GradeParams) -> Frame:
-        out = render(frame.pixels, pending_ops(frame), p.lut_size)
+        from ...pipeline.run import output_buffer
+        out = render(frame.pixels, pending_ops(frame), p.lut_size, out=output_buffer(frame))
         f = frame.with_pixels(out)
         f.meta.extra.pop(OPS_KEY, None)
         return f
