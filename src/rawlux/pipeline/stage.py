@@ -6,6 +6,7 @@ recipe can be validated against them before anything is decoded.
 """
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 import typing
@@ -39,7 +40,7 @@ class Params:
         return values
 
 
-class Stage:
+class Stage(abc.ABC):
     """One step of the pipeline. Subclasses set name, Params, takes, gives and implement run."""
 
     name: ClassVar[str] = ""
@@ -52,8 +53,9 @@ class Stage:
         """Whether this stage runs on this frame (its state, its kind) with these params."""
         return bool(p.enabled) and frame.state in self.takes
 
-    def run(self, frame: Frame, p: Params) -> Frame:  # pragma: no cover - abstract
-        raise NotImplementedError(f"stage {self.name} has no run()")
+    @abc.abstractmethod
+    def run(self, frame: Frame, p: Params) -> Frame:
+        """The stage's work: pure, a function of ``frame`` and ``p`` only."""
 
 
 # ----------------------------------------------------------------------------- validation
