@@ -69,7 +69,9 @@ def test_exported_cube_on_neutral_render_matches_look(tmp_path, look):
     off = {f"{s}__enabled": False for s in SPATIAL}
     des = []
     for space in ("srgb", "rec2020"):
-        p, notes = export_cube(look, tmp_path / f"{space}.cube", 33, space)
+        # the sRGB pass develops display-referred photos, the Rec.2020 pass scene-referred ones
+        p, notes = export_cube(look, tmp_path / f"{space}.cube", 33, space,
+                               source="image" if space == "srgb" else "raw")
         cube = read_cube(p)
         for path in mcmaster_paths((1, 13)):
             src = (lambda: str(path)) if space == "srgb" else (lambda: _scene_frame(path, 200))

@@ -123,14 +123,23 @@ def sigmoid_tone(img, gain, c, s_c, peak, hue_pres, out):  # pragma: no cover - 
 
 @nb.njit(cache=True, inline="always")
 def _compress(ach, v):  # pragma: no cover - compiled
-    """Bring a channel toward the achromatic value when its distance d = (ach - v)/ach passes 0.8:
-    distances up to 1.2 (i.e. v down to -0.2·ach) land inside the gamut, along the hue line."""
+    """Scene-referred sources: bring a channel toward the achromatic value when its distance
+    d = (ach - v)/ach passes 0.8 (smoothly, so gradients stay smooth): distances up to 1.2 (v down to
+    -0.2·ach) land inside the gamut, along the hue line."""
     d = (ach - v) / ach
     if d > 0.8:
         e = d - np.float32(0.8)
         d = np.float32(0.8) + e / (np.float32(1.0) + e / np.float32(0.4))
         return ach - d * ach
     return v
+
+
+@nb.njit(cache=True, inline="always")
+def _pull_in(ach, mn, v):  # pragma: no cover - compiled
+    """Display-referred sources: move only out-of-gamut pixels (a channel below 0) in along their hue line,
+    scaling every channel's distance from the max so the lowest lands on 0; in-gamut pixels are untouched
+    (a JPEG developed with no look comes back unchanged)."""
+    return ach - (ach - v) * (ach / (ach - mn))
 
 
 @nb.njit(cache=True, inline="always")
@@ -147,7 +156,8 @@ def _encode(lut, n, v):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def output_encode(img, m, lut, compress, out):  # pragma: no cover - compiled
-    """Matrix to the output space, hue-keeping gamut compression, clip, transfer function by table."""
+    """Matrix to the output space, hue-keeping gamut handling (compress: 0 none, 1 smooth, 2 out-of-gamut
+    pixels only), clip, transfer function by table."""
     h, w, _ = img.shape
     n = lut.shape[0] - 1
     for y in nb.prange(h):
@@ -158,12 +168,19 @@ def output_encode(img, m, lut, compress, out):  # pragma: no cover - compiled
             r = m[0, 0] * r0 + m[0, 1] * g0 + m[0, 2] * b0
             g = m[1, 0] * r0 + m[1, 1] * g0 + m[1, 2] * b0
             b = m[2, 0] * r0 + m[2, 1] * g0 + m[2, 2] * b0
-            if compress:
+            if compress == 1:
                 ach = max(r, max(g, b))
                 if ach > 1e-9:
                     r = _compress(ach, r)
                     g = _compress(ach, g)
                     b = _compress(ach, b)
+            elif compress == 2:
+                ach = max(r, max(g, b))
+                mn = min(r, min(g, b))
+                if mn < 0 and ach > 1e-9:
+                    r = _pull_in(ach, mn, r)
+                    g = _pull_in(ach, mn, g)
+                    b = _pull_in(ach, mn, b)
             out[y, x, 0] = _encode(lut, n, r)
             out[y, x, 1] = _encode(lut, n, g)
             out[y, x, 2] = _encode(lut, n, b)

@@ -14,8 +14,10 @@ from ..pipeline.stage import Params, Stage, param
 class OutputParams(Params):
     space: str = param("srgb", choices=spaces.OUTPUT_SPACES, doc="output colour space (ICC embedded)")
     gamut: str = param("compress", choices=("compress", "luma", "clip"),
-                       doc="out-of-gamut colour: compress toward the achromatic max (keeps hue), luma (ACES-style "
-                           "curve toward each colour's own grey), or clip")
+                       doc="out-of-gamut colour: compress = keep hue (a smooth compression near the gamut "
+                           "boundary for scene-referred sources; for JPEG/PNG/TIFF/HEIF inputs only out-of-gamut "
+                           "pixels move, so an image with no look comes back unchanged), luma = ACES-style curve "
+                           "toward each colour's own grey, clip = per channel")
 
 
 class Output(Stage):
@@ -38,10 +40,11 @@ class Output(Stage):
         if p.gamut == "luma" and p.space != spaces.WORKING:
             from ..colour.gamut import to_output
             lin = to_output(frame.pixels, p.space)
-            output_encode(lin, np.eye(3, dtype=np.float32), lut, False, out)
+            output_encode(lin, np.eye(3, dtype=np.float32), lut, 0, out)
         else:
             m = spaces.rgb_to_rgb(spaces.WORKING, p.space).astype(np.float32)
-            output_encode(frame.pixels, m, lut, p.gamut == "compress", out)
+            mode = 0 if p.gamut != "compress" else (2 if frame.meta.kind == "image" else 1)
+            output_encode(frame.pixels, m, lut, mode, out)
         f = frame.with_pixels(out, State.DISPLAY)
         f.meta.output_space = p.space
         from ..io.icc import icc_profile

@@ -40,9 +40,13 @@ def look_parts(look: str | Path):
     return rec, ops, spatial, spine
 
 
-def uncompress(lin: np.ndarray) -> np.ndarray:
-    """Undo the output stage's hue-keeping gamut compression (channel distance from the pixel's max,
-    d > 0.8, was mapped to 0.8 + e/(1 + e/0.4)), so the cube sees the colour the look saw."""
+def uncompress(lin: np.ndarray, source: str = "raw") -> np.ndarray:
+    """Undo the output stage's hue-keeping gamut compression, so the cube sees the colour the look saw.
+    For raw (scene-referred) sources the stage compressed channel distances from the pixel's max
+    (d > 0.8 mapped to 0.8 + e/(1 + e/0.4)); for display-referred sources (``source="image"``) it moved only
+    out-of-gamut pixels, so encoded values are returned as they are."""
+    if source == "image":
+        return lin
     ach = lin.max(axis=1, keepdims=True)
     safe = np.maximum(ach, 1e-9)
     d = (ach - lin) / safe
@@ -52,9 +56,11 @@ def uncompress(lin: np.ndarray) -> np.ndarray:
     return np.where(ach > 1e-9, ach - d_in * ach, lin)
 
 
-def bake_cube(look: str | Path, size: int = 33, space: str = "srgb") -> tuple[Lut, list[str]]:
+def bake_cube(look: str | Path, size: int = 33, space: str = "srgb", source: str = "raw") -> tuple[Lut, list[str]]:
     """The look's global colour part as a ``size``³ Lut in ``space`` encoding, and the notes on what
-    it leaves out."""
+    it leaves out. ``source``: what the neutral render the cube is applied to was developed from — "raw"
+    (scene-referred: its most saturated colours were compressed smoothly toward the gamut) or "image"
+    (JPEG/PNG/TIFF/HEIF: in-gamut colours untouched)."""
     from ..colour import spaces
     from ..isp.look.grade import colour_function
     from ..isp.output import Output, OutputParams
@@ -67,13 +73,15 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb") -> tuple[Lu
     rec, ops, spatial, spine = look_parts(look)
     grid = Lut.identity(size).table.reshape(-1, 3).astype(np.float64)
     lin = spaces.decode(grid, spaces.transfer_of(space)).astype(np.float64)
+    if source not in ("raw", "image"):
+        raise LookError(f"cube source {source!r} is not one of: raw, image")
     if rec.params["output"].gamut == "compress":
-        lin = uncompress(lin)
+        lin = uncompress(lin, source)
     x = lin @ np.asarray(spaces.rgb_to_rgb(space, spaces.WORKING)).T
     y = colour_function(ops)(x) if ops else x
     out_p = validate("output", OutputParams, {"space": space},
                      base=dataclasses.replace(rec.params["output"]))  # type: ignore[arg-type]
-    frame = Frame(np.ascontiguousarray(y.reshape(-1, 1, 3), np.float32), State.SCENE_LINEAR, Metadata(kind="image"))
+    frame = Frame(np.ascontiguousarray(y.reshape(-1, 1, 3), np.float32), State.SCENE_LINEAR, Metadata(kind=source))
     enc = Output().run(frame, out_p).pixels.reshape(size, size, size, 3)
     notes = [f"rawlux look {rec.look}: global colour part, {size}^3, tetrahedral",
              f"input: the neutral ('natural') render encoded in {space} (its primaries, D65, its transfer "
@@ -86,8 +94,9 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb") -> tuple[Lu
     return Lut(enc, title=f"rawlux {rec.look}"), notes
 
 
-def export_cube(look: str | Path, path: str | Path, size: int = 33, space: str = "srgb") -> tuple[Path, list[str]]:
-    lut, notes = bake_cube(look, size, space)
+def export_cube(look: str | Path, path: str | Path, size: int = 33, space: str = "srgb",
+                source: str = "raw") -> tuple[Path, list[str]]:
+    lut, notes = bake_cube(look, size, space, source)
     p = Path(path)
     if p.suffix.lower() in (".png", ".tif", ".tiff"):
         from .lut import write_hald

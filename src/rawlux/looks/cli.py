@@ -114,13 +114,16 @@ def look() -> None:
 @click.option("--cube", "size", default=33, show_default=True, type=int, help="LUT size (2..65).")
 @click.option("--space", default="srgb", show_default=True, help="encoding of the cube's input and output "
               "(srgb, display-p3, rec2020)")
+@click.option("--source", type=click.Choice(["raw", "image"]), default="raw", show_default=True,
+              help="what the neutral renders the cube will grade were developed from: raw files, or "
+                   "JPEG/PNG/TIFF/HEIF images")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help=".cube (or HaldCLUT .png) to write.")
 @guarded
-def export(name: str, size: int, space: str, out: str) -> int:
+def export(name: str, size: int, space: str, source: str, out: str) -> int:
     """Bake the global colour part of look NAME into a 3D LUT (neutral render → look)."""
     from .bake import export_cube
 
-    p, notes = export_cube(name, out, size, space)
+    p, notes = export_cube(name, out, size, space, source)
     click.echo(str(p))
     for n in notes[3:]:
         click.echo(f"note: {n}", err=True)

@@ -597,8 +597,12 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
         if data.get("cube"):
             from ..looks.bake import export_cube
             cube = _check_write_target(root_p, folder / f"{name}.cube")
+            # the cube grades neutral renders of photos like the one being tuned: raw or display-referred
+            photo = data.get("path")
+            source = ("image" if isinstance(photo, str) and photo.lower().endswith(
+                (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif")) else "raw")
             try:
-                export_cube(str(target), cube, size=33)
+                export_cube(str(target), cube, size=33, source=source)
             except RawluxError as e:
                 return _err(e)
             result["cube"] = cube.relative_to(root_p).as_posix()

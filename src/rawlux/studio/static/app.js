@@ -234,7 +234,7 @@
   });
   $("savelook").addEventListener("click", async () => {
     try {
-      const res = await (await api("POST", "/api/look", { name: $("lookname").value, base: state.look, params: state.params, strength: state.strength, cube: true })).json();
+      const res = await (await api("POST", "/api/look", { name: $("lookname").value, base: state.look, params: state.params, strength: state.strength, cube: true, path: state.photo })).json();
       say("saved " + res.saved + (res.cube ? " and " + res.cube : ""));
     } catch (e) { say(e.message); }
   });
