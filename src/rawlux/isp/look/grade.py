@@ -78,8 +78,9 @@ def _bake(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.ndarr
     return t
 
 
-def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit-variance grain field(s) H×W fixed to the picture (see ``grain``): main, red, blue."""
+def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Grain field(s) H×W fixed to the picture (see ``grain``): main, red, blue, and the factor that makes
+    them unit-variance (applied by the caller, so no extra full-size pass is spent on it)."""
     import cv2
 
     from .grain import cells_across
@@ -97,18 +98,19 @@ def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     k = 1.0 / 0.8                          # bicubic interpolation of iid values: std ≈ 0.8
     seeds = iter((p.seed * 3, p.seed * 3 + 1, p.seed * 3 + 2))
 
+    same = (cw, ch) == (w, h)
+    factor = scale if same else scale * k
+
     def plane():
         lat = np.empty((ch, cw), np.float32)
         hash_lattice(next(seeds), lat)
-        if (cw, ch) == (w, h):
-            return lat * np.float32(scale)
-        return cv2.resize(lat, (w, h), interpolation=cv2.INTER_CUBIC) * np.float32(scale * k)
+        return lat if same else cv2.resize(lat, (w, h), interpolation=cv2.INTER_CUBIC)
 
     main = plane()
     if p.colour > 0:
-        return main, plane(), plane()
+        return main, plane(), plane(), factor
     dummy = np.zeros((1, 1), np.float32)
-    return main, dummy, dummy
+    return main, dummy, dummy, factor
 
 
 def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int = 33,
@@ -151,8 +153,8 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
     noise = nr = nb = dummy
     amt = colour = response = 0.0
     if gr is not None:
-        noise, nr, nb = grain_planes(h, w, gr)
-        amt, colour, response = 0.1 * gr.strength * gr.amount, gr.colour, gr.response
+        noise, nr, nb, factor = grain_planes(h, w, gr)
+        amt, colour, response = 0.1 * gr.strength * gr.amount * factor, gr.colour, gr.response
 
     if out is None:
         out = np.empty_like(px)
