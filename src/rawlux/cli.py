@@ -243,9 +243,10 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
     cfa_spec = CfaSpec.parse(cfa) if cfa else None
     if raw_spec and cfa_spec:
         raise ParameterError("--raw and --cfa exclude each other")
-    if profile is not None:
+    camera_profile = None
+    if profile is not None:                 # read and checked once, used for every file
         from .colour.profile import CameraProfile
-        CameraProfile.from_file(profile)
+        camera_profile = CameraProfile.from_file(profile)
     build_recipe(None, look, sets=sets, overrides=overrides, sidecar=False)
     fmt_name = format_for(out, fmt) if out else (fmt and format_for("x", fmt)) or "jpeg"
     if out_dir and not Path(out_dir).is_dir():
@@ -277,7 +278,7 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
                 if not overwrite:
                     raise OutputError("exists (use --overwrite to replace it)", path=dst)
             rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
-            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=profile,  # type: ignore[arg-type]
+            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=camera_profile,  # type: ignore[arg-type]
                                    max_pixels=max_pixels, linear=int(bits) == 32)
             if frame_t is not None:
                 from .frames import apply_frame

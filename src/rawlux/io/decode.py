@@ -176,7 +176,7 @@ def sniff(head: bytes) -> str:
 
 
 def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None,
-               cfa: str | CfaSpec | None = None, profile: str | None = None,
+               cfa: str | CfaSpec | None = None, profile: Any = None,
                max_pixels: int | None = None) -> Frame:
     """Decode ``path`` into a Frame (RAW state for sensor data, SCENE_LINEAR for images)."""
     p = str(path)
@@ -195,9 +195,9 @@ def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None
         raise InputError("is empty (0 bytes)", path=p)
     with quiet_native_stderr():
         frame = _dispatch(p, head, size, limit, raw, cfa)
-    if profile is not None:
+    if profile is not None:            # a profile file, or one already loaded (a CLI loads it once for all files)
         from ..colour.profile import CameraProfile
-        prof = CameraProfile.from_file(profile)
+        prof = profile if isinstance(profile, CameraProfile) else CameraProfile.from_file(profile)
         frame.meta.extra["profile"] = prof
     return frame
 

@@ -36,14 +36,6 @@ def gain_mosaic(cfa, gain2):  # pragma: no cover - compiled
             cfa[y, w - 1] *= g0
 
 
-@nb.njit(cache=True, inline="always")
-def _curve(v, c, s_c, peak):  # pragma: no cover - compiled
-    if v <= 0:
-        return np.float32(0.0)
-    vc = v ** c
-    return peak * vc / (vc + s_c)
-
-
 TONE_LUT_MAX = 256.0   # scene-linear range covered by the table (8 stops above 1.0); beyond, exact maths
 
 
@@ -65,7 +57,8 @@ def _curve_lut(v, lut, n, c, s_c, peak):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def sigmoid_tone_lut(img, lut, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
-    """As sigmoid_tone (gain 1), with the curve read from ``lut`` (see _curve_lut)."""
+    """Per-channel log-logistic curve y = peak·x^c/(x^c + s^c), read from ``lut`` (see _curve_lut), then each
+    channel moved toward the position it had between the pixel's min and max (keeps hue) by ``hue_pres``."""
     h, w, _ = img.shape
     n = lut.shape[0] - 1
     for y in nb.prange(h):
@@ -76,35 +69,6 @@ def sigmoid_tone_lut(img, lut, c, s_c, peak, hue_pres, out):  # pragma: no cover
             yr = _curve_lut(r, lut, n, c, s_c, peak)
             yg = _curve_lut(g, lut, n, c, s_c, peak)
             yb = _curve_lut(b, lut, n, c, s_c, peak)
-            if hue_pres > 0:
-                xmax = max(r, max(g, b))
-                xmin = min(r, min(g, b))
-                span = xmax - xmin
-                if span > 1e-12:
-                    ymax = max(yr, max(yg, yb))
-                    ymin = min(yr, min(yg, yb))
-                    yspan = ymax - ymin
-                    yr += hue_pres * (ymin + (r - xmin) / span * yspan - yr)
-                    yg += hue_pres * (ymin + (g - xmin) / span * yspan - yg)
-                    yb += hue_pres * (ymin + (b - xmin) / span * yspan - yb)
-            out[y, x, 0] = yr
-            out[y, x, 1] = yg
-            out[y, x, 2] = yb
-
-
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def sigmoid_tone(img, gain, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
-    """Per-channel log-logistic curve y = peak·x^c/(x^c + s^c) on gain·img, then move each channel
-    toward the position it had between the pixel's min and max (keeps hue) by ``hue_pres``."""
-    h, w, _ = img.shape
-    for y in nb.prange(h):
-        for x in range(w):
-            r = max(img[y, x, 0] * gain, np.float32(0.0))
-            g = max(img[y, x, 1] * gain, np.float32(0.0))
-            b = max(img[y, x, 2] * gain, np.float32(0.0))
-            yr = _curve(r, c, s_c, peak)
-            yg = _curve(g, c, s_c, peak)
-            yb = _curve(b, c, s_c, peak)
             if hue_pres > 0:
                 xmax = max(r, max(g, b))
                 xmin = min(r, min(g, b))

@@ -136,7 +136,7 @@ def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarr
 
 def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str] | None = None, *,
             recipe: Recipe | None = None, sets: tuple[str, ...] | list[str] = (),
-            raw: str | None = None, cfa: str | None = None, profile: str | None = None,
+            raw: str | None = None, cfa: str | None = None, profile: Any = None,
             max_pixels: int | None = None, sidecar: bool | str = True, linear: bool = False,
             timings: dict[str, float] | None = None, **overrides: Any) -> Frame:
     """Develop a file (or a Frame) into a finished, display-encoded Frame.
@@ -163,7 +163,7 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
         timings["decode"] = time.perf_counter() - t0
     if profile is not None and is_frame:
         from ..colour.profile import CameraProfile
-        frame.meta.extra["profile"] = CameraProfile.from_file(profile)
+        frame.meta.extra["profile"] = profile if isinstance(profile, CameraProfile) else CameraProfile.from_file(profile)
     if linear:
         names = stage_names()
         frame = run_stages(frame, rec, stop=names[names.index("output") - 1], timings=timings)
