@@ -6,7 +6,7 @@
    a 3D LUT (cached per set of params); ``rawlux look export`` resamples the same function.
 2. Clarity and sharpening become one gain per pixel, from the square-rooted luminance and its blurs
    (OpenCV).
-3. One numba kernel: gain, square root, tetrahedral lookup, grain.
+3. One numba kernel: gain, square root, tetrahedral lookup, grain (row by row, see ``grade_apply``).
 """
 from __future__ import annotations
 
@@ -78,6 +78,21 @@ def _bake(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.ndarr
     return t
 
 
+def bake_padded(ops: tuple[tuple[str, Any], ...], size: int) -> np.ndarray:
+    """The baked table as the kernel reads it: flat, four floats per node (R, G, B, 0)."""
+    return _padded(tuple(ops), int(size), _stamp(ops))
+
+
+@lru_cache(maxsize=32)
+def _padded(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.ndarray:
+    t = _bake(ops, size, stamp)
+    p = np.zeros((size ** 3, 4), np.float32)
+    p[:, :3] = t.reshape(-1, 3)
+    p = p.reshape(-1)
+    p.setflags(write=False)
+    return p
+
+
 def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Grain field(s) H×W fixed to the picture (see ``grain``): main, red, blue, and the factor that makes
     them unit-variance (applied by the caller, so no extra full-size pass is spent on it)."""
@@ -141,10 +156,12 @@ def render(frame_px: np.ndarray, ops: Sequence[tuple[str, Any]], lut_size: int =
             blur = blurred(ye, sh)
             samt = sh.strength * sh.amount
             thr = sh.threshold
+        base = ye if base is dummy else base            # the kernel reads both; amount 0 for the absent one
+        blur = ye if blur is dummy else blur
 
     colour_ops = tuple((n, p) for n, p in ops if n in COLOUR_STAGES)
     if colour_ops:
-        lut = np.ascontiguousarray(bake(colour_ops, lut_size)).reshape(-1)
+        lut = bake_padded(colour_ops, lut_size)
         n = lut_size
     else:
         lut, n = np.zeros(0, np.float32), 0
