@@ -28,6 +28,36 @@ def test_identity_is_exact_and_tetrahedral_close_to_function():
     assert np.abs(y - _smooth_fn(x.astype(np.float64)))[ok].max() < 3e-3
 
 
+def test_tetrahedral_matches_colour_science_including_ties_and_cell_edges():
+    """The branch-free tetrahedron pick against colour-science's own tetrahedral interpolation, on a
+    random (non-smooth) table, at random points, points with tied fractions and on grid nodes/faces."""
+    colour = pytest.importorskip("colour")
+    rng = np.random.default_rng(3)
+    n = 9
+    table = rng.random((n, n, n, 3))
+    lut = Lut(table)
+    x = rng.random((3000, 3))
+    tied = rng.random((600, 1)).repeat(3, axis=1)                 # fx == fy == fz
+    tied2 = x[:600].copy()
+    tied2[:, 1] = tied2[:, 0]                                      # fx == fy
+    nodes = rng.integers(0, n, (300, 3)) / (n - 1)                 # exactly on grid nodes (and the 1.0 face)
+    face = x[:300].copy()
+    face[:, 2] = 1.0
+    pts = np.concatenate([x, tied, tied2, nodes, face]).astype(np.float32)
+    ours = apply_lut(pts, lut)
+    ref = colour.algebra.table_interpolation_tetrahedral(pts.astype(np.float64), table)
+    assert np.abs(ours - ref).max() < 2e-5
+
+
+def test_lut_application_is_safe_on_non_finite_and_out_of_domain_values():
+    lut = _lut_of(_smooth_fn, 17)
+    x = np.array([[np.nan, 0.5, 0.5], [np.inf, -np.inf, 0.2], [-5.0, 7.0, 0.5], [1e30, -1e30, np.nan]], np.float32)
+    y = apply_lut(x, lut)
+    assert np.isfinite(y).all()
+    clamped = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0).clip(0, 1)
+    assert np.abs(y - apply_lut(clamped, lut)).max() < 1e-6
+
+
 def test_cube_roundtrip_3d_and_1d(tmp_path):
     lut = _lut_of(_smooth_fn, 9)
     lut.title = "test"

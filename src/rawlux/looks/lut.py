@@ -368,7 +368,7 @@ def read_lut(path: str | os.PathLike[str]) -> Lut:
 
 def apply_lut(rgb: np.ndarray, lut: Lut, out: np.ndarray | None = None) -> np.ndarray:
     """Apply ``lut`` to the last axis (3) of ``rgb``; returns float32 of the same shape."""
-    from ._lutkernels import apply_1d, apply_tetra
+    from ._lutkernels import apply_1d, apply_tetra, padded
 
     a = np.ascontiguousarray(rgb, dtype=np.float32)
     if a.shape[-1] != 3:
@@ -381,7 +381,7 @@ def apply_lut(rgb: np.ndarray, lut: Lut, out: np.ndarray | None = None) -> np.nd
         apply_1d(flat, s.table, s.domain_min, s.domain_max, tmp)
         flat = tmp
     if lut.is_3d:
-        apply_tetra(flat, lut.table, lut.domain_min, lut.domain_max, res)
+        apply_tetra(flat, padded(lut.table), lut.size, lut.domain_min, lut.domain_max, res)
     else:
         apply_1d(flat, lut.table, lut.domain_min, lut.domain_max, res)
     return res.reshape(a.shape)

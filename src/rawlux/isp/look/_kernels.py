@@ -45,9 +45,10 @@ def _enc(v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def tetra(lut, n, r, g, b):  # pragma: no cover - compiled
-    """Tetrahedral interpolation over √-encoded r, g, b in the flat table ``lut``: n³ nodes of four
-    floats (R, G, B, padding; r slowest).
+def tetra_at(lut, n, cx, cy, cz):  # pragma: no cover - compiled
+    """Tetrahedral interpolation at grid coordinates cx, cy, cz (each in [0, n-1]; anything else,
+    NaN included, is clamped to a valid cell) in the flat table ``lut``: n³ nodes of four floats
+    (R, G, B, padding; r slowest).
 
     The tetrahedron is the walk 000 → a → b → 111 along the axes sorted by fraction. It is picked with
     integer arithmetic on comparison results, not with branches or selects (which LLVM turns back into
@@ -59,10 +60,6 @@ def tetra(lut, n, r, g, b):  # pragma: no cover - compiled
     sr = n * n * 4
     sg = n * 4
     o1 = sr + sg + 4
-    fn1 = np.float32(n1)
-    cx = _enc(r) * fn1
-    cy = _enc(g) * fn1
-    cz = _enc(b) * fn1
     i = max(min(int(cx), n1 - 1), 0)          # clamped twice: memory-safe whatever the input
     j = max(min(int(cy), n1 - 1), 0)
     l = max(min(int(cz), n1 - 1), 0)
@@ -89,6 +86,69 @@ def tetra(lut, n, r, g, b):  # pragma: no cover - compiled
     go = a0 * lut[p0 + 1] + a1 * lut[pa + 1] + a2 * lut[pb + 1] + w2 * lut[pc + 1]
     bo = a0 * lut[p0 + 2] + a1 * lut[pa + 2] + a2 * lut[pb + 2] + w2 * lut[pc + 2]
     return ro, go, bo
+
+
+@njit(cache=True, inline="always")
+def tetra(lut, n, r, g, b):  # pragma: no cover - compiled
+    """``tetra_at`` over √-encoded display-linear r, g, b (the grade LUT's grid)."""
+    fn1 = np.float32(n - 1)
+    return tetra_at(lut, n, _enc(r) * fn1, _enc(g) * fn1, _enc(b) * fn1)
+
+
+_CHUNK = 4096
+
+
+@njit(cache=True, inline="always")
+def _coord(v, lo, scale, n1):  # pragma: no cover - compiled
+    x = (v - lo) * scale
+    x = x if x > np.float32(0.0) else np.float32(0.0)       # also catches NaN
+    return x if x < n1 else np.float32(n1)
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def apply_tetra(src, lut, n, dmin, dmax, out):  # pragma: no cover - compiled
+    """out[k] = table(src[k]) by tetrahedral interpolation; src, out: (M, 3) float32; lut: flat n³·4
+    (see ``tetra_at``) over the per-channel domain [dmin, dmax]."""
+    m = src.shape[0]
+    n1 = n - 1
+    s0 = np.float32(n1 / (dmax[0] - dmin[0]))
+    s1 = np.float32(n1 / (dmax[1] - dmin[1]))
+    s2 = np.float32(n1 / (dmax[2] - dmin[2]))
+    nchunks = (m + _CHUNK - 1) // _CHUNK
+    for ch in prange(nchunks):
+        k0 = ch * _CHUNK
+        k1 = min(m, k0 + _CHUNK)
+        for k in range(k0, k1):
+            r, g, b = tetra_at(lut, n, _coord(src[k, 0], dmin[0], s0, n1), _coord(src[k, 1], dmin[1], s1, n1),
+                               _coord(src[k, 2], dmin[2], s2, n1))
+            out[k, 0] = r
+            out[k, 1] = g
+            out[k, 2] = b
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def apply_1d(src, table, dmin, dmax, out):  # pragma: no cover - compiled
+    """Per-channel linear interpolation in an (N, 3) table."""
+    m = src.shape[0]
+    n1 = table.shape[0] - 1
+    nchunks = (m + _CHUNK - 1) // _CHUNK
+    for ch in prange(nchunks):
+        k0 = ch * _CHUNK
+        k1 = min(m, k0 + _CHUNK)
+        for k in range(k0, k1):
+            for c in range(3):
+                x = _coord(src[k, c], dmin[c], np.float32(n1 / (dmax[c] - dmin[c])), n1)
+                i = max(min(int(x), n1 - 1), 0)
+                f = x - i
+                out[k, c] = table[i, c] + f * (table[i + 1, c] - table[i, c])
+
+
+def padded(table: np.ndarray) -> np.ndarray:
+    """An (N, N, N, 3) table as the kernels read it: flat, four float32 per node (R, G, B, 0)."""
+    n = table.shape[0]
+    p = np.zeros((n ** 3, 4), np.float32)
+    p[:, :3] = table.reshape(-1, 3)
+    return p.reshape(-1)
 
 
 @njit(cache=True, parallel=True, fastmath=True)

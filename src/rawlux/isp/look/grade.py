@@ -85,10 +85,8 @@ def bake_padded(ops: tuple[tuple[str, Any], ...], size: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _padded(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.ndarray:
-    t = _bake(ops, size, stamp)
-    p = np.zeros((size ** 3, 4), np.float32)
-    p[:, :3] = t.reshape(-1, 3)
-    p = p.reshape(-1)
+    from ._kernels import padded
+    p = padded(_bake(ops, size, stamp))
     p.setflags(write=False)
     return p
 
