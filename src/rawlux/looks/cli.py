@@ -133,14 +133,17 @@ def export(name: str, size: int, space: str, source: str, out: str) -> int:
 @look.command("fit")
 @click.option("--pairs", "pairs_dir", required=True, type=click.Path(file_okay=False), help="Folder of before/after pairs.")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Look .toml to write (a .cube goes beside it).")
+@click.option("--source", type=click.Choice(["image", "raw"]), default="image", show_default=True,
+              help="what the *after* images were rendered from: JPEG/PNG/TIFF/HEIF files or another tool "
+                   "(image), or raw files developed by rawlux (raw: its gamut compression is undone)")
 @guarded
-def fit(pairs_dir: str, out: str) -> int:
+def fit(pairs_dir: str, out: str, source: str) -> int:
     """Learn a look (tone curve + smooth 3D LUT) from before/after image pairs."""
     from .fit import fit_pairs, write_look
 
     if not out.lower().endswith(".toml"):
         raise ParameterError(f"-o {out}: the fitted look is a .toml file")
-    res, pairs = fit_pairs(pairs_dir, progress=lambda m: click.echo(m, err=True))
+    res, pairs = fit_pairs(pairs_dir, progress=lambda m: click.echo(m, err=True), source=source)
     toml, cube = write_look(res, out, pairs)
     if res.held_out:
         click.echo(f"held-out mean ΔE00 {res.held_out_mean:.2f} over {len(res.held_out)} pair(s) "
