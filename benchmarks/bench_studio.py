@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(RAW, folder / RAW.name)
         tables = {lab: bench_photo(lab, folder, name, a.repeat, not a.quick) for lab, name in photos}
         labels = [r[0] for r in next(iter(tables.values()))]
-        head = f"| action | " + " | ".join(tables) + " |"
+        head = "| action | " + " | ".join(tables) + " |"
         print()
         print(head)
         print("|---|" + "---|" * len(tables))

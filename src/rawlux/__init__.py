@@ -8,7 +8,7 @@ Heavy modules (numpy, numba, OpenCV, rawpy) are imported when first used.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .frame import Frame, Metadata, State
     from .pipeline.recipe import Recipe
 
+from ._lazy import lazy_getattr  # noqa: E402
+
 _LAZY = {
     "develop": ("rawlux.pipeline.run", "develop"),
     "open_image": ("rawlux.io.decode", "open_image"),
@@ -32,11 +34,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-        mod, attr = _LAZY[name]
-        value = getattr(importlib.import_module(mod), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rawlux' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

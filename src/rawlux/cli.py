@@ -55,6 +55,23 @@ def fail(err: BaseException) -> int:
     return EXIT_CODES["internal"]
 
 
+def each_input(inputs: list[str] | tuple[str, ...], work: Callable[[str], None]) -> int:
+    """Run ``work(src)`` for every input; a failing file prints its one line and the others go on.
+    Returns the first failure's exit code (0 when all succeeded)."""
+    first_code = 0
+    for src in inputs:
+        try:
+            work(src)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+            if _debug():
+                raise
+            code = fail(e)                   # always printed, for every failing file
+            first_code = first_code or code
+    return first_code
+
+
 def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
     """Run a command body; map errors to one line + exit code (tracebacks only with --debug)."""
     import functools
@@ -265,38 +282,31 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
 
     import rawlux
     from .errors import OutputError
-    first_code = 0
     existing_inputs = [s for s in inputs if os.path.isfile(s)]
-    for src in inputs:
-        try:
-            dst = output_path(src, out, out_dir, fmt_name, multi)
-            if dst.exists():
-                # never write over any input of this call (not only this file's own)
-                for other in existing_inputs:
-                    if os.path.samefile(other, dst):
-                        raise OutputError(f"output would replace the input {other}; choose -o or --out-dir", path=dst)
-                if not overwrite:
-                    raise OutputError("exists (use --overwrite to replace it)", path=dst)
-            rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
-            frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=camera_profile,  # type: ignore[arg-type]
-                                   max_pixels=max_pixels, linear=int(bits) == 32)
-            if frame_t is not None:
-                from .frames import apply_frame
-                frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)
-            rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=overwrite, recipe=rec)
-            if not quiet:
-                click.echo(f"{src} → {dst}")
-                notes = [frame.meta.extra.get("note"), frame.meta.extra.get("wb_note"), *frame.meta.extra.get("notices", [])]
-                for n in dict.fromkeys(n for n in notes if n):
-                    click.echo(f"  note: {n}")
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
-            if _debug():
-                raise
-            code = fail(e)
-            first_code = first_code or code
-    return first_code
+
+    def one(src: str) -> None:
+        dst = output_path(src, out, out_dir, fmt_name, multi)
+        if dst.exists():
+            # never write over any input of this call (not only this file's own)
+            for other in existing_inputs:
+                if os.path.samefile(other, dst):
+                    raise OutputError(f"output would replace the input {other}; choose -o or --out-dir", path=dst)
+            if not overwrite:
+                raise OutputError("exists (use --overwrite to replace it)", path=dst)
+        rec = build_recipe(src, look, sets=sets, overrides=overrides, sidecar=not no_sidecar)
+        frame = rawlux.develop(src, recipe=rec, raw=raw_spec, cfa=cfa_spec, profile=camera_profile,  # type: ignore[arg-type]
+                               max_pixels=max_pixels, linear=int(bits) == 32)
+        if frame_t is not None:
+            from .frames import apply_frame
+            frame = apply_frame(frame, template=frame_t, logo=frame_logo, overrides=frame_ov)
+        rawlux.save(frame, dst, format=fmt_name, bits=int(bits), quality=quality, overwrite=overwrite, recipe=rec)
+        if not quiet:
+            click.echo(f"{src} → {dst}")
+            notes = [frame.meta.extra.get("note"), frame.meta.extra.get("wb_note"), *frame.meta.extra.get("notices", [])]
+            for n in dict.fromkeys(n for n in notes if n):
+                click.echo(f"  note: {n}")
+
+    return each_input(inputs, one)
 
 
 # ----------------------------------------------------------------------------- demo

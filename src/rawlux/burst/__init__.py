@@ -8,9 +8,10 @@
 """
 from __future__ import annotations
 
-from typing import Any
 
 __all__ = ["merge_burst", "BurstResult", "MergeParams", "merge_hdr", "fuse_exposures", "load_frames"]
+
+from .._lazy import lazy_getattr  # noqa: E402
 
 _LAZY = {
     "merge_burst": ("rawlux.burst.api", "merge_burst"),
@@ -22,11 +23,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-        mod, attr = _LAZY[name]
-        value = getattr(importlib.import_module(mod), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rawlux.burst' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

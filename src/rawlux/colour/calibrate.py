@@ -12,7 +12,6 @@ The resulting profile is written as rawlux profile TOML (one ``[[calibration]]``
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

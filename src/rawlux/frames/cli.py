@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..cli import _debug, fail, guarded
+from ..cli import each_input, guarded
 from ..errors import OutputError, ParameterError
 
 SUFFIX = "-framed"
@@ -172,19 +172,11 @@ def frame(inputs: tuple[str, ...], template: str, logo: str | None, out: str | N
     multi = len(inputs) > 1
     if out and multi:
         raise ParameterError("-o names one file: use --out-dir with several inputs")
-    first_code = 0
-    for src in inputs:
-        try:
-            dst = output_for(src, out, out_dir, fmt, multi)
-            frame_file(src, dst, template, lg, overrides, font=font, fmt=fmt,
-                       quality=quality, overwrite=overwrite)
-            if not quiet:
-                click.echo(f"{src} → {dst}")
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
-            if _debug():
-                raise
-            code = fail(e)
-            first_code = first_code or code
-    return first_code
+
+    def one(src: str) -> None:
+        dst = output_for(src, out, out_dir, fmt, multi)
+        frame_file(src, dst, template, lg, overrides, font=font, fmt=fmt, quality=quality, overwrite=overwrite)
+        if not quiet:
+            click.echo(f"{src} → {dst}")
+
+    return each_input(inputs, one)

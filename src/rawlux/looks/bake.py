@@ -86,7 +86,7 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb", source: str
     notes = [f"rawlux look {rec.look}: global colour part, {size}^3, tetrahedral",
              f"input: the neutral ('natural') render encoded in {space} (its primaries, D65, its transfer "
              f"function), 0..1",
-             f"output: the look's render in the same encoding"]
+             "output: the look's render in the same encoding"]
     if spatial:
         notes.append("not included (spatial): " + ", ".join(spatial))
     if spine:

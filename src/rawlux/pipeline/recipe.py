@@ -123,7 +123,7 @@ class Recipe:
         return out
 
     def to_toml(self) -> str:
-        lines = [f'schema_version = 1', f'look = "{self.look}"', ""]
+        lines = ['schema_version = 1', f'look = "{self.look}"', ""]
         for stage, vals in self.to_dict().items():
             lines.append(f"[{stage}]")
             for k, v in vals.items():

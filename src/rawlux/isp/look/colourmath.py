@@ -28,27 +28,17 @@ LUMA = np.asarray(spaces.rgb_to_xyz(spaces.WORKING)[1], dtype=np.float64)
 
 
 def encode(x: np.ndarray) -> np.ndarray:
-    """Display-linear → working encoding (values clipped to [0, 1])."""
-    return spaces.encode(np.asarray(x, np.float64), WORKING_TF).astype(np.float64)
-
-
-def decode(v: np.ndarray) -> np.ndarray:
-    return spaces.decode(np.asarray(v, np.float64), WORKING_TF).astype(np.float64)
-
-
-def _encode_exact(x: np.ndarray) -> np.ndarray:
+    """Display-linear → working encoding (BT.709/2020 transfer function, values clipped to [0, 1]),
+    float64 (``rawlux.colour.spaces`` works in float32)."""
     x = np.clip(x, 0.0, 1.0)
     return np.where(x < 0.018053968510807, 4.5 * x, 1.09929682680944 * np.power(x, 0.45) - 0.09929682680944)
 
 
-def _decode_exact(v: np.ndarray) -> np.ndarray:
+def decode(v: np.ndarray) -> np.ndarray:
+    """Working encoding → display-linear, float64."""
     v = np.clip(v, 0.0, 1.0)
     return np.where(v < 0.081242858298635, v / 4.5,
                     np.power((v + 0.09929682680944) / 1.09929682680944, 1 / 0.45))
-
-
-encode = _encode_exact   # noqa: F811 - float64 versions (spaces.* return float32)
-decode = _decode_exact   # noqa: F811
 
 
 @lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ are no hard edges between hues. Greys are left alone: every adjustment fades out
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, make_dataclass
+from dataclasses import fields, make_dataclass
 from functools import lru_cache
 
 import numpy as np

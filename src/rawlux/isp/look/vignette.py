@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...frame import Frame, State
-from ...pipeline.stage import Params, Stage, param
+from ...pipeline.stage import Stage, param
 from . import LookParams
 
 TABLE = 1024
