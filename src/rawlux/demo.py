@@ -37,10 +37,8 @@ def contact_sheet(images: list[tuple[str, np.ndarray]], cols: int = 4, label_h: 
 
 
 def run_demo(outdir: Path) -> tuple[list[Path], Path]:
-    import os
-    import tempfile
-
     import rawlux
+    from .io.atomic import atomic_path
     from .looks import builtin_names
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -54,12 +52,6 @@ def run_demo(outdir: Path) -> tuple[list[Path], Path]:
         shots.append((name, frame.pixels))
     sheet = contact_sheet(shots)
     dst = outdir / "contact-sheet.png"
-    fd, tmp = tempfile.mkstemp(prefix=".contact-sheet.", suffix=".png", dir=str(outdir))
-    os.close(fd)
-    try:
+    with atomic_path(dst, suffix=".png") as tmp:
         sheet.save(tmp, "PNG")  # type: ignore[attr-defined]
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return paths, dst

@@ -81,11 +81,11 @@ def test_target_appearing_during_encoding_is_not_clobbered(developed, tmp_path, 
 
 def test_no_clobber_without_hard_links(developed, tmp_path, monkeypatch):
     """On a file system without hard links the check-then-rename path still writes, and still refuses."""
-    import rawlux.io.encode as enc
+    import rawlux.io.atomic as atomic
 
     def nolink(*a, **k):
         raise OSError(errno.EPERM, "Operation not permitted")
-    monkeypatch.setattr(enc.os, "link", nolink)
+    monkeypatch.setattr(atomic.os, "link", nolink)
     out = tmp_path / "x.jpg"
     rawlux.save(developed, out, overwrite=False)
     assert out.read_bytes()[:3] == b"\xff\xd8\xff" and listing(tmp_path) == ["x.jpg"]
@@ -148,6 +148,7 @@ ERRNOS = {"EACCES": errno.EACCES, "EROFS": errno.EROFS, "ENOSPC": errno.ENOSPC, 
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize("err", list(ERRNOS))
 def test_write_failure_leaves_nothing(developed, tmp_path, monkeypatch, step, err, overwrite):
+    import rawlux.io.atomic as atomic
     import rawlux.io.encode as enc
 
     code = ERRNOS[err]
@@ -155,14 +156,14 @@ def test_write_failure_leaves_nothing(developed, tmp_path, monkeypatch, step, er
     def fail(*a, **k):
         raise OSError(code, os.strerror(code))
     if step == "mkstemp":
-        monkeypatch.setattr(enc.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", fail)
     elif step == "write":
         monkeypatch.setattr(enc, "_write", _partial_then(code))
     elif step == "chmod":
-        monkeypatch.setattr(enc.os, "chmod", fail)
+        monkeypatch.setattr(atomic.os, "chmod", fail)
     else:
-        monkeypatch.setattr(enc.os, "replace", fail)
-        monkeypatch.setattr(enc.os, "link", fail)
+        monkeypatch.setattr(atomic.os, "replace", fail)
+        monkeypatch.setattr(atomic.os, "link", fail)
     out = tmp_path / "x.jpg"
     if overwrite:
         out.write_bytes(b"the previous version")

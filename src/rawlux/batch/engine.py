@@ -486,9 +486,9 @@ class Batch:
             try:
                 os.makedirs(os.path.dirname(job.out), exist_ok=True)
                 atomic_write(job.out, res.data)
-            except OSError as e:
-                res = dataclasses.replace(res, ok=False, data=None, error_code=EXIT_CODES["output"],
-                                          error=f"{job.out}: cannot write: {e.strerror or e}")
+            except (OSError, OutputError) as e:
+                msg = str(e) if isinstance(e, OutputError) else f"{job.out}: cannot write: {e.strerror or e}"
+                res = dataclasses.replace(res, ok=False, data=None, error_code=EXIT_CODES["output"], error=msg)
         if res.ok:
             cat.mark_done(job.src, content_hash=res.content_hash, size=job.size, mtime_ns=job.mtime_ns,
                           out_size=int(res.out_size or 0), out_checksum=str(res.out_checksum), worker=res.worker,

@@ -222,16 +222,8 @@ def run_job_bytes(job: Job, data: bytes) -> Result:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename (replacing ``path``);
+    a failure raises :class:`~rawlux.errors.OutputError` and leaves nothing behind."""
+    from ..io.atomic import write_bytes
+
+    write_bytes(path, data)

@@ -233,24 +233,14 @@ class Calibration:
         return "\n".join(lines) + "\n"
 
     def write(self, path: str | Path, name: str | None = None, overwrite: bool = True) -> Path:
-        import os
-        import tempfile
+        from ..io.atomic import EXISTS, write_text
 
         out = Path(path)
         if out.exists() and not overwrite:
-            raise OutputError("exists (use --overwrite to replace it)", path=out)
+            raise OutputError(EXISTS, path=out)
         if not (out.parent if str(out.parent) else Path(".")).is_dir():
             raise OutputError(f"folder {out.parent} does not exist", path=out)
-        text = self.to_toml(name or out.stem)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent or "."))
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, out)
-        except OSError as e:
-            Path(tmp).unlink(missing_ok=True)
-            raise OutputError(f"cannot write the profile: {e}", path=out) from None
-        return out
+        return write_text(out, self.to_toml(name or out.stem), overwrite=overwrite)
 
 
 def _toml_escape(s: str) -> str:

@@ -8,7 +8,6 @@ target folder and renamed; an input is never written and an existing output only
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageTooLarge, InputError, OutputError, ParameterError
+from ..io.atomic import EXISTS, atomic_path
 
 DISPLAY_EXTENSIONS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
                       ".heic": "heif", ".heif": "heif", ".hif": "heif"}
@@ -188,7 +188,7 @@ def write_photo(pixels: np.ndarray, path: str | os.PathLike[str], *, exif: bytes
         if src and out.exists() and os.path.exists(src) and os.path.samefile(src, out):
             raise OutputError(f"refusing to write over the input {src}", path=out)
     if out.exists() and not overwrite:
-        raise OutputError("exists (use --overwrite to replace it)", path=out)
+        raise OutputError(EXISTS, path=out)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"folder {folder} does not exist", path=out)
@@ -196,28 +196,9 @@ def write_photo(pixels: np.ndarray, path: str | os.PathLike[str], *, exif: bytes
     if px.dtype == np.uint16 and f in ("jpeg", "heif"):
         px = (px.astype(np.uint32) * 255 + 32767) // 65535
         px = px.astype(np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=str(folder))
-    os.close(fd)
-    try:
+    with atomic_path(out, overwrite=overwrite) as tmp:
         _encode(f, px, tmp, exif=exif, icc=icc, quality=int(quality))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a photo gets the usual permissions
-        os.replace(tmp, out)
-    except OSError as e:
-        _unlink(tmp)
-        raise OutputError(f"cannot write: {e.strerror or e}", path=out) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
     return out
-
-
-def _unlink(p: str) -> None:
-    try:
-        os.unlink(p)
-    except OSError:
-        pass
 
 
 def _encode(fmt: str, px: np.ndarray, tmp: str, *, exif: bytes | None, icc: bytes | None, quality: int) -> None:

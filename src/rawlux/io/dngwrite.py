@@ -15,7 +15,6 @@ Used by the burst merge (``--out-raw``) and by test generators (synthetic raws w
 from __future__ import annotations
 
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from ..errors import OutputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, Metadata, State
+from .atomic import atomic_path
 
 # TIFF data types
 _BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _SRATIONAL, _DOUBLE = 1, 2, 3, 4, 5, 10, 12
@@ -246,22 +246,15 @@ def write_dng(path: str | os.PathLike[str], mosaic: Any, meta: Metadata | None =
         a = np.clip(np.rint(a), 0, 65535).astype(np.uint16)
     a = np.ascontiguousarray(a)
     out = Path(path)
+    exists = "exists (pass overwrite=True to replace it)"
     if out.exists() and not overwrite:
-        raise OutputError("exists (pass overwrite=True to replace it)", path=out)
+        raise OutputError(exists, path=out)
     if not out.parent.exists():
         raise OutputError(f"folder {str(out.parent)!r} does not exist", path=out)
     tags = dng_tags(meta, a.shape, software=software)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    os.close(fd)
-    try:
+    with atomic_path(out, overwrite=overwrite, suffix=".tmp", exists=exists) as tmp:
         tifffile.imwrite(tmp, a, photometric=32803, planarconfig=None, compression=None,
                          subfiletype=0, extratags=tags, metadata=None, software=False,
                          rowsperstrip=max(1, (1 << 20) // (a.shape[1] * 2)))
         _add_exif_ifd(tmp, meta.exif or {})
-        os.replace(tmp, out)
-    except OSError as e:
-        raise OutputError(f"cannot be written: {e.strerror or e}", path=out) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 
 from ..errors import OutputError, ParameterError
 from ..frame import Frame, State
+from .atomic import EXISTS, atomic_path
 
 FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
            ".heic": "heif", ".heif": "heif"}
@@ -113,7 +113,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     if src and os.path.exists(src) and out.exists() and os.path.samefile(src, out):
         raise OutputError(f"refusing to overwrite the input {src}", path=out)
     if out.exists() and not overwrite:
-        raise OutputError("exists (use --overwrite to replace it)", path=out)
+        raise OutputError(EXISTS, path=out)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"folder {folder} does not exist", path=out)
@@ -135,58 +135,9 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     recipe_toml = recipe.to_toml() if recipe is not None and hasattr(recipe, "to_toml") else (recipe if isinstance(recipe, str) else None)
     xmp = xmp_packet(recipe_toml)
 
-    tmp = ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=str(folder))
-        os.close(fd)
+    with atomic_path(out, overwrite=overwrite) as tmp:
         _write(fmt, px, tmp, bits=bits, quality=int(quality), icc=icc, exif=exif_bytes, xmp=xmp, meta=frame.meta)
-        os.chmod(tmp, 0o666 & ~_umask())
-        _publish(tmp, out, overwrite)
-    except OSError as e:
-        if tmp:
-            _unlink(tmp)
-        raise OutputError(f"cannot write: {_why(e, folder)}", path=out) from None
-    except BaseException:
-        if tmp:
-            _unlink(tmp)
-        raise
     return out
-
-
-def _publish(tmp: str, out: Path, overwrite: bool) -> None:
-    """Move the finished temporary file to ``out``: atomically replacing it, or (``overwrite=False``) only if
-    nothing is there at that moment (a hard link fails on an existing name, so a file that appeared while this
-    one was being encoded is never clobbered)."""
-    import errno
-
-    if overwrite:
-        os.replace(tmp, out)
-        return
-    try:
-        os.link(tmp, out)
-    except FileExistsError:
-        raise OutputError("exists (use --overwrite to replace it)", path=out) from None
-    except OSError as e:
-        if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
-            raise
-        if out.exists():            # a file system without hard links: check, then rename
-            raise OutputError("exists (use --overwrite to replace it)", path=out) from None
-        os.replace(tmp, out)
-        return
-    _unlink(tmp)
-
-
-def _why(e: OSError, folder: Path) -> str:
-    import errno
-
-    what = str(e.strerror or e)
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"{what} (the disk of {folder} is full; nothing was written)"
-    if e.errno == errno.EROFS:
-        return f"{what} (folder {folder} is on a read-only file system)"
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return f"{what} (folder {folder} is not writable)"
-    return what
 
 
 def _linear_for_float(frame: Frame) -> np.ndarray:
@@ -200,26 +151,6 @@ def _linear_for_float(frame: Frame) -> np.ndarray:
     if frame.state is State.SCENE_LINEAR:
         return np.ascontiguousarray(frame.pixels, dtype=np.float32)
     raise ParameterError(f"a float TIFF needs a developed frame, not {frame.state.name}")
-
-
-def _read_umask() -> int:
-    m = os.umask(0o022)
-    os.umask(m)
-    return m
-
-
-_UMASK = _read_umask()   # read once, at import: flipping it per save would race with other threads
-
-
-def _umask() -> int:
-    return _UMASK
-
-
-def _unlink(p: str) -> None:
-    try:
-        os.unlink(p)
-    except OSError:
-        pass
 
 
 def _write(fmt: str, px: np.ndarray, tmp: str, *, bits: int, quality: int, icc: bytes | None,

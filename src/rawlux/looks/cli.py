@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..cli import guarded
-from ..errors import OutputError, ParameterError
+from ..errors import ParameterError
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,6 +54,7 @@ def contact_sheet(image: str, out: str | os.PathLike[str], size: int = 360, cols
     from PIL import Image, ImageDraw, ImageFont
 
     from . import builtin_names, load_look
+    from ..io.atomic import atomic_path
     from ..pipeline.recipe import Recipe
     from ..pipeline.run import run_stages
 
@@ -79,13 +80,8 @@ def contact_sheet(image: str, out: str | os.PathLike[str], size: int = 360, cols
         sheet.paste(Image.fromarray((px * 255 + 0.5).astype(np.uint8)), (x0, y0))
         draw.text((x0 + 2, y0 + th + 2), name, fill=(235, 235, 235), font=font)
     p = Path(out)
-    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}.png")
-    try:
+    with atomic_path(p, suffix=".png") as tmp:
         sheet.save(tmp, format="PNG")
-        os.replace(tmp, p)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {p}: {e}", path=p) from None
     return p
 
 

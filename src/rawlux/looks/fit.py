@@ -303,8 +303,8 @@ def fit_pairs(folder: str | Path, progress=None, source: str = "image") -> tuple
 
 def write_look(res: FitResult, out: str | Path, pairs: list[Pair] | None = None) -> tuple[Path, Path]:
     """Write ``out`` (.toml) and its LUT (same name, .cube) next to it."""
+    from ..io.atomic import write_text
     from .lut import Lut, write_cube
-    from .lut import _atomic_write  # noqa: PLC2701 - shared atomic writer
 
     o = Path(out)
     if o.suffix.lower() != ".toml":
@@ -318,7 +318,7 @@ def write_look(res: FitResult, out: str | Path, pairs: list[Pair] | None = None)
     text = (f'schema_version = 1\nname = "{o.stem}"\ndescription = "Learned from examples ({note})."\n'
             f'inherits = "natural"\n\n[curve]\npoints = [{pts}]\n\n'
             f'[lut]\npath = "{cube.name}"\nspace = "rec2020"\n')
-    _atomic_write(o, text.encode("utf-8"))
+    write_text(o, text)
     return o, cube
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LookError, OutputError
+from ..io.atomic import write_bytes, write_text
 
 CUBE_3D_SIZES = (2, 65)        # inclusive range the .cube spec allows for 3D tables
 CUBE_1D_SIZES = (2, 65536)
@@ -243,22 +244,9 @@ def format_cube(lut: Lut, comments: list[str] | tuple[str, ...] = ()) -> str:
     return "\n".join(lines) + "\n" + body + "\n"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise OutputError(f"cannot write {path}: {e}", path=path) from None
-
-
 def write_cube(path: str | os.PathLike[str], lut: Lut, comments: list[str] | tuple[str, ...] = ()) -> Path:
     p = Path(path)
-    _atomic_write(p, format_cube(lut, comments).encode("utf-8"))
+    write_text(p, format_cube(lut, comments))
     return p
 
 
@@ -350,7 +338,7 @@ def write_hald(path: str | os.PathLike[str], lut: Lut, level: int | None = None)
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(img16))
     if not ok:
         raise OutputError(f"cannot encode HaldCLUT {p}", path=p)
-    _atomic_write(p, buf.tobytes())
+    write_bytes(p, buf.tobytes())
     return p
 
 

@@ -86,12 +86,6 @@ def _check_write_target(root: Path, target: Path) -> Path:
     return target
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _pkey(params) -> str:
     return repr(params)
 
@@ -322,6 +316,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from ..errors import RawluxError
+    from ..io.atomic import write_text
     from ..looks import builtin_names
 
     root_p = Path(root).resolve()
@@ -565,7 +560,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
             return _err(e)
         target = _check_write_target(root_p, sidecar_path(p))
         text = rec.to_toml()
-        _atomic_write_text(target, text)
+        write_text(target, text)
         return {"saved": target.relative_to(root_p).as_posix(), "toml": text}
 
     @app.post("/api/look")
@@ -592,7 +587,7 @@ def create_app(root: str | os.PathLike[str], token: str | None = None, warm: boo
             raise StudioError(403, "looks/ is a symbolic link; refusing to write through it")
         folder.mkdir(exist_ok=True)
         target = _check_write_target(root_p, folder / f"{name}.toml")
-        _atomic_write_text(target, "\n".join(lines))
+        write_text(target, "\n".join(lines))
         result = {"saved": target.relative_to(root_p).as_posix()}
         if data.get("cube"):
             from ..looks.bake import export_cube
