@@ -356,7 +356,7 @@ def read_lut(path: str | os.PathLike[str]) -> Lut:
 
 def apply_lut(rgb: np.ndarray, lut: Lut, out: np.ndarray | None = None) -> np.ndarray:
     """Apply ``lut`` to the last axis (3) of ``rgb``; returns float32 of the same shape."""
-    from ._lutkernels import apply_1d, apply_tetra, padded
+    from ..isp.look._kernels import apply_1d, apply_tetra, padded   # one file with the grade kernel (numba cache)
 
     a = np.ascontiguousarray(rgb, dtype=np.float32)
     if a.shape[-1] != 3:

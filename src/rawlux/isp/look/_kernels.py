@@ -1,4 +1,5 @@
-"""numba kernels of the look stages (imported on first use)."""
+"""numba kernels of the look stages and of LUT application (imported on first use; one file, so numba's cache
+is invalidated together for the kernels that share ``tetra_at``)."""
 from __future__ import annotations
 
 import numpy as np
