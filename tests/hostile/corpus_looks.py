@@ -259,12 +259,14 @@ def build_looks(dest: Path, tiny: Path) -> list[Case]:
                        ("path-list", '[lut]\npath = ["inside.cube"]'), ("space-bogus", '[lut]\npath = "inside.cube"\nspace = "cmyk"'),
                        ("strength-nan", '[lut]\npath = "inside.cube"\nstrength = nan'),
                        ("inherit-escape", 'inherits = "../outside.toml"'),
+                       ("inherit-absolute", f'inherits = "{(dest / "outside.toml").as_posix()}"'),
                        ("inherit-long", 'inherits = "' + "b" * 5000 + '.toml"'),
                        ("inherit-nul", 'inherits = "x\\u0000.toml"')):
         p = ld / f"{name}.toml"
         p.write_text("schema_version = 1\n" + text + "\n", encoding="utf-8")
         dev(f"lutpath-{name}", "LUT path escape", p, "error", 2)
-    (dest / "outside.toml").write_text("schema_version = 1\n[tone]\ncontrast = 0.2\n")
+    # a valid look outside the folder: the inherit-escape case fails only because it leaves the folder
+    (dest / "outside.toml").write_text("schema_version = 1\n[curve]\ncontrast = 0.2\n")
 
     # 4. the look / looks commands
     bad_look = ld / "dotdot.toml"

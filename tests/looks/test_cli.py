@@ -52,3 +52,14 @@ def test_bad_input_is_one_line(run, args, needle, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(*args)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["vivid@0.5", "authentic", "mono-warm"])
+def test_look_show_prints_a_look_file_that_loads_back(run, tmp_path, name):
+    from rawlux.pipeline.recipe import Recipe
+
+    code, out, err = run("look", "show", name)
+    assert code == 0, err
+    p = tmp_path / "shown.toml"
+    p.write_text(out)
+    assert Recipe.build(str(p)).to_dict() == Recipe.build(name).to_dict()

@@ -45,6 +45,39 @@ def test_global_strength_blends_toward_neutral(tmp_path):
     assert zero["mixer"].is_identity() and zero["split"].is_identity()
 
 
+def test_strength_is_inherited_and_applied_once_to_parent_and_child_values(tmp_path):
+    _write(tmp_path, "parent.toml", 'strength = 0.5\n[curve]\ncontrast = 0.2\n[exposure]\nev = 1.0\n')
+    child = _write(tmp_path, "child.toml", 'inherits = "parent.toml"\n[curve]\ncontrast = 0.8\n'
+                   '[exposure]\nev = 2.0\n[saturation]\nsaturation = 1.4\n')
+    rec = Recipe.build(str(child))
+    # the parent's strength carries over and blends the child's overrides like the parent's own values
+    assert rec["curve"].contrast == pytest.approx(0.8) and rec["curve"].strength == pytest.approx(0.5)
+    assert rec["saturation"].strength == pytest.approx(0.5)
+    assert rec["exposure"].ev == pytest.approx(0.5 * 2.0)
+    # a child that sets its own strength gets the parent's values unblended
+    full = _write(tmp_path, "full.toml", 'inherits = "parent.toml"\nstrength = 1.0\n')
+    rec = Recipe.build(str(full))
+    assert rec["curve"].strength == pytest.approx(1.0) and rec["exposure"].ev == pytest.approx(1.0)
+    # NAME@s multiplies whatever strength the look has
+    rec = Recipe.build(f"{child}@0.5")
+    assert rec["curve"].strength == pytest.approx(0.25) and rec["exposure"].ev == pytest.approx(0.5)
+
+
+def test_inherits_may_not_leave_the_looks_folder(tmp_path):
+    (tmp_path / "outside.toml").write_text("schema_version = 1\n[curve]\ncontrast = 0.2\n")
+    sub = tmp_path / "looks"
+    sub.mkdir()
+    (sub / "base.toml").write_text("[curve]\ncontrast = 0.3\n")
+    ok = _write(sub, "ok.toml", 'inherits = "base.toml"\n')
+    assert Recipe.build(str(ok))["curve"].contrast == pytest.approx(0.3)
+    for target in ("../outside.toml", str(tmp_path / "outside.toml")):
+        bad = _write(sub, "bad.toml", f'inherits = "{target}"\n')
+        with pytest.raises(LookError, match="inherits .* leaves the look's folder"):
+            Recipe.build(str(bad))
+    with pytest.raises(LookError, match="tags must be a list of strings"):
+        Recipe.build(str(_write(sub, "tags.toml", 'tags = "x"\n')))
+
+
 @pytest.mark.parametrize("text,needle", [
     ("[curve\ncontrast = 1", "invalid TOML"),
     ("[curve]\ncontrast = \"high\"", "curve.contrast must be a number"),

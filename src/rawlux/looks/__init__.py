@@ -71,15 +71,31 @@ def _merge_tables(base: dict[str, dict[str, Any]], top: dict[str, dict[str, Any]
 
 def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
     """A built-in look by name, or a look TOML file by path (``inherits`` resolved; ``NAME@0.5`` sets
-    the strength)."""
+    the strength).
+
+    Inheritance merges the *unblended* tables (parent first, then the child's overrides) and applies the
+    look's ``strength`` once, to the result: a child inherits its parent's ``strength`` unless it sets its
+    own, and that strength blends the parent's values and the child's overrides alike."""
+    from . import schema
+
+    lf = _load_unblended(spec, _seen)
+    tables = schema.apply_strength(lf.tables, lf.strength, lf.path or f"look {spec}")
+    if not _seen:
+        schema.validate_tables(tables, lf.path or f"look {spec}")
+    return LookFile(name=lf.name, description=lf.description, tables=tables, path=lf.path, tags=lf.tags,
+                    strength=lf.strength)
+
+
+def _load_unblended(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
+    """``load_look`` before the strength is applied: ``tables`` are the merged values as written, and
+    ``strength`` the one that applies to them (``NAME@s`` multiplies it)."""
     from . import schema
 
     spec_s = str(spec)
     base_spec, at_strength = schema.split_spec(spec_s)
     if at_strength is not None:
-        lf = load_look(base_spec, _seen)
-        tables = schema.apply_strength(lf.tables, at_strength, f"look {spec_s}")
-        return LookFile(name=f"{lf.name}@{at_strength:g}", description=lf.description, tables=tables,
+        lf = _load_unblended(base_spec, _seen)
+        return LookFile(name=f"{lf.name}@{at_strength:g}", description=lf.description, tables=lf.tables,
                         path=lf.path, tags=lf.tags, strength=lf.strength * at_strength)
     is_path = spec_s.endswith(".toml") or "/" in spec_s or "\\" in spec_s
     if is_path:
@@ -115,32 +131,36 @@ def load_look(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
                             f"or one of {', '.join(sorted(_META_KEYS))}")
         tables[k] = dict(v)
     schema.resolve_lut_path(tables, folder, where)
+    strength: float | None = None
+    if "strength" in data:
+        strength = schema.check_strength(data["strength"], where)
     parent = data.get("inherits")
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise LookError(f"{where}: inherits must be a look name or file, not {parent!r}")
-        if path is not None and (parent.endswith(".toml") or "/" in parent):
-            parent = str((Path(path).parent / parent))
+        if parent.endswith(".toml") or "/" in parent or "\\" in parent:
+            if path is None:
+                raise LookError(f"{where}: a built-in look can only inherit from another built-in look")
+            parent = schema.contained_path(parent, folder, where, "inherits",
+                                           "put the parent look next to this one and name it relative to it")
         try:
-            base = load_look(parent, _seen + (where,))
+            base = _load_unblended(parent, _seen + (where,))
         except LookError as e:
             if where in str(e):
                 raise
             raise LookError(f"{where}: inherits: {e}") from None
         tables = _merge_tables(base.tables, tables)
-    strength = 1.0
-    if "strength" in data:
-        strength = schema.check_strength(data["strength"], where)
-        tables = schema.apply_strength(tables, strength, where)
-    if not _seen:
-        schema.validate_tables(tables, where)
+        if strength is None:
+            strength = base.strength
     name = data.get("name", Path(spec_s).stem if is_path else spec_s)
     desc = data.get("description", "")
     if not isinstance(name, str) or not isinstance(desc, str):
         raise LookError(f"{where}: name and description must be strings")
-    tags = data.get("tags", ())
-    return LookFile(name=name, description=desc, tables=tables, path=path,
-                    tags=tuple(tags) if isinstance(tags, list) else (), strength=strength)
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise LookError(f"{where}: tags must be a list of strings, not {tags!r}")
+    return LookFile(name=name, description=desc, tables=tables, path=path, tags=tuple(tags),
+                    strength=1.0 if strength is None else strength)
 
 
 def list_looks() -> list[LookFile]:

@@ -154,8 +154,10 @@ def fit(pairs_dir: str, out: str, source: str) -> int:
 @click.argument("name")
 @guarded
 def show(name: str) -> int:
-    """Print look NAME as TOML, with everything it inherits resolved."""
+    """Print look NAME as a look file, with everything it inherits and its strength resolved."""
     from ..pipeline.recipe import Recipe
+    from . import load_look
 
-    click.echo(Recipe.build(name).to_toml())
+    lf = load_look(name)
+    click.echo(Recipe.build(name).to_toml(as_look=(lf.name, lf.description)))
     return 0

@@ -62,6 +62,20 @@ def apply_strength(tables: dict[str, dict[str, Any]], s: float, where: str) -> d
     return out
 
 
+def contained_path(raw: str, folder: Path, where: str, key: str, advice: str) -> str:
+    """``raw`` (a path written in a look file) resolved against the look's ``folder``; refused when it is
+    absolute or leads outside that folder (symbolic links followed)."""
+    rel = Path(raw)
+    try:
+        base = folder.resolve()
+        full = (base / rel).resolve()
+    except (OSError, RuntimeError, ValueError) as e:     # a symlink loop, a name too long, a NUL byte
+        raise LookError(f"{where}: {key} {raw!r} cannot be resolved ({getattr(e, 'strerror', None) or e})") from None
+    if rel.is_absolute() or not full.is_relative_to(base):
+        raise LookError(f"{where}: {key} {raw!r} leaves the look's folder {base}; {advice}")
+    return str(full)
+
+
 def resolve_lut_path(tables: dict[str, dict[str, Any]], folder: Path, where: str) -> None:
     """Make ``[lut] path`` absolute, checking that it stays inside ``folder`` and that the LUT reads."""
     lut = tables.get("lut")
@@ -72,15 +86,8 @@ def resolve_lut_path(tables: dict[str, dict[str, Any]], folder: Path, where: str
         raise LookError(f"{where}: lut.path must be a string (a file name next to the look), not {raw!r}")
     if not raw:
         return
-    rel = Path(raw)
-    try:
-        base = folder.resolve()
-        full = (base / rel).resolve()
-    except (OSError, RuntimeError, ValueError) as e:     # a symlink loop, a name too long, a NUL byte
-        raise LookError(f"{where}: lut.path {raw!r} cannot be resolved ({getattr(e, 'strerror', None) or e})") from None
-    if rel.is_absolute() or not full.is_relative_to(base):
-        raise LookError(f"{where}: lut.path {raw!r} leaves the look's folder {base}; put the LUT next to the "
-                        f"look file and name it relative to it (e.g. path = \"film.cube\")")
+    full = Path(contained_path(raw, folder, where, "lut.path", "put the LUT next to the look file and name it "
+                               "relative to it (e.g. path = \"film.cube\")"))
     from .lut import read_lut
     try:
         read_lut(full)

@@ -122,8 +122,14 @@ class Recipe:
                 out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in vals.items()}
         return out
 
-    def to_toml(self) -> str:
-        lines = ['schema_version = 1', f'look = "{self.look}"', ""]
+    def to_toml(self, as_look: tuple[str, str] | None = None) -> str:
+        """The recipe as a sidecar (``look = NAME`` and the values that differ from the defaults) or, with
+        ``as_look=(name, description)``, as a look file that sets the same values."""
+        if as_look is None:
+            lines = ['schema_version = 1', f"look = {_toml_value(str(self.look))}", ""]
+        else:
+            lines = ['schema_version = 1', f"name = {_toml_value(as_look[0])}",
+                     f"description = {_toml_value(as_look[1])}", ""]
         for stage, vals in self.to_dict().items():
             lines.append(f"[{stage}]")
             for k, v in vals.items():
