@@ -92,6 +92,7 @@ def test_cube_tolerates_bom_crlf_comments_and_domain():
     ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7 + "0 0 nan\n", "NaN"),
     ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7 + "0 0\n", "needs 3 numbers"),
     ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7 + "0 0 x\n", "not a number"),
+    ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7 + "1_0 0 0\n", "not a number"),       # float() would read 10
     ("LUT_3D_SIZE 2\nDOMAIN_MIN 1 1 1\nDOMAIN_MAX 0 0 0\n" + "0 0 0\n" * 8, "domain is empty"),
     ("LUT_3D_SIZE 2\nFOO 1\n" + "0 0 0\n" * 8, "unknown keyword"),
     ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 8 + "LUT_3D_SIZE 2\n", "after the table data"),

@@ -82,6 +82,7 @@ def test_inherits_may_not_leave_the_looks_folder(tmp_path):
     ("[curve\ncontrast = 1", "invalid TOML"),
     ("[curve]\ncontrast = \"high\"", "curve.contrast must be a number"),
     ("[curve]\ncontrast = nan", "finite"),
+    ("[curve]\ncontrast = \"0.5\"", "not the string '0.5' (write it without quotes)"),
     ("[curve]\ncontrast = 5.0", "out of range [-1.0, 1.0]"),
     ("[curve]\nwobble = 1", "unknown parameter curve.wobble"),
     ("[sparkle]\namount = 1", "unknown stage 'sparkle'"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import LookError
+from ..errors import LookError, ParameterError
 from ..frame import Frame, Metadata, State
 from .lut import Lut, write_cube
 
@@ -86,6 +86,7 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb", source: str
     notes = [f"rawlux look {rec.look}: global colour part, {size}^3, tetrahedral",
              f"input: the neutral ('natural') render encoded in {space} (its primaries, D65, its transfer "
              f"function), 0..1",
+             f"neutral render developed from: {source} files (--source {source})",
              "output: the look's render in the same encoding"]
     if spatial:
         notes.append("not included (spatial): " + ", ".join(spatial))
@@ -96,9 +97,12 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb", source: str
 
 def export_cube(look: str | Path, path: str | Path, size: int = 33, space: str = "srgb",
                 source: str = "raw") -> tuple[Path, list[str]]:
-    lut, notes = bake_cube(look, size, space, source)
     p = Path(path)
-    if p.suffix.lower() in (".png", ".tif", ".tiff"):
+    ext = p.suffix.lower()
+    if ext not in (".cube", ".png", ".tif", ".tiff"):
+        raise ParameterError(f"-o {p}: write a .cube file, or a HaldCLUT .png/.tif (not {ext or 'no extension'!r})")
+    lut, notes = bake_cube(look, size, space, source)
+    if ext in (".png", ".tif", ".tiff"):
         from .lut import write_hald
         return write_hald(p, lut), notes
     return write_cube(p, lut, notes), notes

@@ -315,9 +315,11 @@ def write_look(res: FitResult, out: str | Path, pairs: list[Pair] | None = None)
     write_cube(cube, Lut(res.lut_table.astype(np.float32), title=o.stem),
                [note, "input/output: Rec.2020 primaries, BT.709/2020 transfer function, display-referred"])
     pts = ", ".join(f"[{x}, {y}]" for x, y in res.curve_points)
-    text = (f'schema_version = 1\nname = "{o.stem}"\ndescription = "Learned from examples ({note})."\n'
+    import json                                  # JSON strings are valid TOML basic strings (quotes escaped)
+    text = (f'schema_version = 1\nname = {json.dumps(o.stem)}\n'
+            f'description = {json.dumps(f"Learned from examples ({note}).")}\n'
             f'inherits = "natural"\n\n[curve]\npoints = [{pts}]\n\n'
-            f'[lut]\npath = "{cube.name}"\nspace = "rec2020"\n')
+            f'[lut]\npath = {json.dumps(cube.name)}\nspace = "rec2020"\n')
     write_text(o, text)
     return o, cube
 

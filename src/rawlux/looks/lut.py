@@ -98,7 +98,10 @@ def _floats(parts: list[str], n: int, where: str, what: str) -> list[float]:
     try:
         vals = [float(p) for p in parts]
     except ValueError:
-        raise LookError(f"{where}: {what} has a value that is not a number: {' '.join(parts)!r}") from None
+        vals = None
+    # float() also reads "1_0" as 10 and non-ASCII digits: a .cube holds plain ASCII decimals only
+    if vals is None or any("_" in p or not p.isascii() for p in parts):
+        raise LookError(f"{where}: {what} has a value that is not a number: {' '.join(parts)!r}")
     if not all(math.isfinite(v) for v in vals):
         raise LookError(f"{where}: {what} holds NaN or infinity: {' '.join(parts)!r}")
     if not all(abs(v) <= _F32_MAX for v in vals):

@@ -64,6 +64,14 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _coerce(stage: str, name: str, tp: Any, value: Any, meta: Mapping[str, Any]) -> Any:
     key = f"{stage}.{name}"
     origin = typing.get_origin(tp)
@@ -86,6 +94,9 @@ def _coerce(stage: str, name: str, tp: Any, value: Any, meta: Mapping[str, Any])
     if tp in (int, float):
         if isinstance(value, bool):
             raise ParameterError(f"{key} must be a number, not {value!r}")
+        if isinstance(value, str):      # a quoted number in a look/sidecar is a typo worth naming
+            raise ParameterError(f"{key} must be a number, not the string {value!r}"
+                                 + (" (write it without quotes)" if _is_number(value) else ""))
         try:
             num = float(value)
         except (TypeError, ValueError):
