@@ -91,6 +91,8 @@ def test_inherits_may_not_leave_the_looks_folder(tmp_path):
     ("inherits = \"nope\"", "unknown look 'nope'"),
     ("[curve]\npoints = [[0.5, 0.2], [0.4, 0.6]]", "x values must increase"),
     ("[mixer]\nfilter = \"purple\"", "mixer.filter='purple' is not one of"),
+    ("[mixer]\nmonochrome = true\nweights = [50, -49, 0.5]", "each weight must be in [-2.0, 3.0]"),
+    ("[mixer]\nmonochrome = true\nweights = [-1, 0.5, 0.2]", "they must sum to at least 0.05"),
     ("[lut]\npath = \"../outside.cube\"", "leaves the look's folder"),
     ("[lut]\npath = \"/etc/passwd\"", "leaves the look's folder"),
     ("[lut]\npath = \"missing.cube\"", "does not exist"),

@@ -31,7 +31,8 @@ FILTERS: dict[str, tuple[float, float, float]] = {
 class MixerParams(LookParams):
     monochrome: bool = param(False, doc="render in black and white")
     filter: str = param("none", choices=tuple(FILTERS), doc="monochrome: colour-filter preset")
-    weights: tuple = param((), doc="monochrome: custom [r, g, b] weights (overrides filter)")
+    weights: tuple = param((), doc="monochrome: custom [r, g, b] weights, each in [-2, 3], sum > 0 (overrides "
+                                   "filter)")
     red: tuple = param((1.0, 0.0, 0.0), min=-2.0, max=3.0, doc="colour: output red = [r, g, b] · input")
     green: tuple = param((0.0, 1.0, 0.0), min=-2.0, max=3.0, doc="colour: output green row")
     blue: tuple = param((0.0, 0.0, 1.0), min=-2.0, max=3.0, doc="colour: output blue row")
@@ -42,10 +43,14 @@ class MixerParams(LookParams):
                 raise ParameterError(f"mixer.{name} must be three numbers [r, g, b], not {list(getattr(self, name))}")
         if self.weights:
             w = self.weights
-            if len(w) != 3 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in w):
+            if len(w) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+                                      for v in w):
                 raise ParameterError(f"mixer.weights must be three numbers [r, g, b], not {list(w)}")
-            if abs(sum(w)) < 0.05:
-                raise ParameterError(f"mixer.weights {list(w)} sum to about 0; they must sum to a positive number")
+            if not all(-2.0 <= v <= 3.0 for v in w):
+                raise ParameterError(f"mixer.weights {list(w)}: each weight must be in [-2.0, 3.0]")
+            if sum(w) < 0.05:
+                raise ParameterError(f"mixer.weights {list(w)} sum to {sum(w):g}; they must sum to at least 0.05 "
+                                     f"(they are normalised to sum to 1)")
 
 
 def matrix(p: MixerParams) -> np.ndarray:
