@@ -140,6 +140,22 @@ def test_grain_is_seeded_and_resolution_independent():
     assert abs(small.mean() - 0.18) < 0.01                        # grain does not shift the level
 
 
+def test_fine_grain_on_a_preview_is_the_full_size_grain_averaged():
+    """Grains smaller than the preview's pixels: the preview area-averages the same lattice the 12 MP render
+    shows, so both look alike at the preview's size (same pattern, same strength)."""
+    import cv2
+
+    from rawlux.isp.look.grain import GrainParams
+
+    g = GrainParams(amount=0.3, size=1.0, seed=3)                # 1500 grains across: finer than 750 px
+    full = render(np.full((3000, 4000, 3), 0.18, np.float32), (("grain", g),))
+    prev = render(np.full((750, 1000, 3), 0.18, np.float32), (("grain", g),))
+    a = cv2.resize(full, (500, 375), interpolation=cv2.INTER_AREA)[..., 1]
+    b = cv2.resize(prev, (500, 375), interpolation=cv2.INTER_AREA)[..., 1]
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95
+    assert abs(a.std() / b.std() - 1.0) < 0.1
+
+
 def test_clarity_and_sharpen_raise_local_contrast_on_a_photo():
     from rawlux.isp.look.clarity import ClarityParams
     from rawlux.isp.look.sharpen import SharpenParams

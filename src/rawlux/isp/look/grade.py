@@ -91,33 +91,43 @@ def _padded(ops: tuple[tuple[str, Any], ...], size: int, stamp: tuple) -> np.nda
     return p
 
 
+#: the grain lattice is generated at its own resolution up to this many cells across the short side (or the
+#: image's, if larger): previews then area-average the very lattice the full-size render shows
+GRAIN_LATTICE_MAX = 3000
+
+
 def grain_planes(h: int, w: int, p) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Grain field(s) H×W fixed to the picture (see ``grain``): main, red, blue, and the factor that makes
-    them unit-variance (applied by the caller, so no extra full-size pass is spent on it)."""
+    them unit-variance (applied by the caller, so no extra full-size pass is spent on it).
+
+    The lattice has ``cells_across(p)`` cells across the short side (capped at ``max(short side,
+    GRAIN_LATTICE_MAX)``; finer grains than that are averaged away, their amplitude falling as averaging
+    makes it fall). It is resampled to the image: bicubic when grains are larger than pixels, area
+    averaging when they are smaller, so a small render shows the same grain as the full-size one
+    downscaled."""
     import cv2
 
     from .grain import cells_across
 
     short = min(h, w)
     cells = cells_across(p)
-    scale = 1.0
-    if cells > short:                       # grains smaller than pixels: average them away
-        scale = short / cells
-        cells = short
-    cw = max(2, round(cells * w / short))
-    ch = max(2, round(cells * h / short))
+    n_lat = min(cells, float(max(short, GRAIN_LATTICE_MAX)))
+    scale = n_lat / cells                 # grains finer than the lattice: averaged away
+    cw = max(2, round(n_lat * w / short))
+    ch = max(2, round(n_lat * h / short))
     from ._kernels import hash_lattice
 
-    k = 1.0 / 0.8                          # bicubic interpolation of iid values: std ≈ 0.8
+    k = 1.0 / 0.8                          # resampled iid values: std ≈ 0.8 (bicubic up, area down alike)
     seeds = iter((p.seed * 3, p.seed * 3 + 1, p.seed * 3 + 2))
 
     same = (cw, ch) == (w, h)
     factor = scale if same else scale * k
+    interp = cv2.INTER_CUBIC if cw < w else cv2.INTER_AREA
 
     def plane():
         lat = np.empty((ch, cw), np.float32)
         hash_lattice(next(seeds), lat)
-        return lat if same else cv2.resize(lat, (w, h), interpolation=cv2.INTER_CUBIC)
+        return lat if same else cv2.resize(lat, (w, h), interpolation=interp)
 
     main = plane()
     if p.colour > 0:

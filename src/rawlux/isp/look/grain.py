@@ -3,8 +3,9 @@
 The grain field is value noise on a lattice fixed to the picture, not to its pixels: ``size`` 1 puts
 1500 grains across the shorter side at any resolution, and the same ``seed`` gives the same grain on
 a 1 MP preview and the 50 MP original (two octaves of smoothly interpolated hashed lattice values).
-When pixels are larger than grains, the amplitude falls as area averaging would make it fall, so a
-downscaled render and a render at the smaller size look alike.
+When pixels are larger than grains, the render area-averages the same lattice (up to 3000 cells across the
+short side, see ``grade.grain_planes``), so a downscaled render and a render at the smaller size look alike:
+same pattern, same strength.
 
 It is added on the square root of luminance (≈ perceived lightness), scaled by ``amount`` and by a
 response that is strongest in the midtones (``response`` 1) or flat (0); ``colour`` adds independent
