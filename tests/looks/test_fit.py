@@ -74,8 +74,15 @@ def test_fit_source_raw_undoes_the_raw_gamut_compression(tmp_path):
     src = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "raw" / "gopro-hero6-12mp.dng"
     if not src.is_file():
         pytest.skip("shared raw data absent")
+    # a strongly saturating look (per-channel contrast, +30 % saturation): its colours reach the raw
+    # gamut-compression zone, which is what this test is about
+    strong = tmp_path / "strong.toml"
+    strong.write_text('schema_version = 1\n[curve]\ncontrast = 0.65\ntoe = -0.45\nshoulder = -0.2\n'
+                      'black = 0.02\n[saturation]\nsaturation = 1.3\n[hsl]\nblue_sat = 0.25\n'
+                      'blue_lum = -0.2\nred_sat = 0.15\n[balance]\nwarmth = -6.0\n')
     nat = rawlux.develop(str(src), look="natural").pixels
-    slide = rawlux.develop(str(src), look="slide").pixels
+    slide = rawlux.develop(str(src), look=str(strong)).pixels
+    strong.unlink()                                     # the pair folder holds only the pairs
     h, w = nat.shape[:2]
     for k, (y, x) in enumerate([(0, 0), (0, w // 2), (h // 2, 0), (h // 2, w // 2)]):
         for name, im in (("before", nat), ("after", slide)):
