@@ -108,13 +108,15 @@ def test_studio_in_browser(server):
             page.wait_for_timeout(300)
             weak = _shot(compare)[:, right]
             assert np.abs(weak[..., 0] - weak[..., 2]).mean() > 8  # colour is back
-            # switching look reloads the sliders with the look's own values (vivid: saturation 1.5)
+            # switching look reloads the sliders with the look's own values (vivid's saturation)
+            from rawlux.pipeline.recipe import Recipe
+            vivid_sat = Recipe.build("vivid")["saturation"].saturation
             seq = int(page.get_attribute("#after", "data-seq"))
             page.select_option("#look", "vivid")
             page.wait_for_function(f"Number(document.getElementById('after').dataset.seq) > {seq}", timeout=30_000)
             page.fill("#s-strength", "1")
-            page.wait_for_function("Math.abs(Number(document.getElementById('s-saturation-saturation').value) - 1.5) < 0.02",
-                                   timeout=30_000)
+            page.wait_for_function("Math.abs(Number(document.getElementById('s-saturation-saturation').value) - "
+                                   f"{vivid_sat}) < 0.02", timeout=30_000)
             assert float(page.input_value("#s-exposure-ev")) == pytest.approx(0.0, abs=0.06)  # mono's +1.5 is gone
             # the frame template preview: the rendered image grows by the frame
             w0 = page.evaluate("document.getElementById('after').naturalWidth")

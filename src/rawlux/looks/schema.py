@@ -114,7 +114,7 @@ def validate_tables(tables: dict[str, dict[str, Any]], where: str) -> None:
 
     from ..errors import ParameterError
     from ..pipeline.order import get_stage, stage_names
-    from ..pipeline.stage import validate
+    from ..pipeline.stage import STRICT_NUMBERS, validate
 
     names = stage_names()
     for stage, values in tables.items():
@@ -122,7 +122,10 @@ def validate_tables(tables: dict[str, dict[str, Any]], where: str) -> None:
             raise LookError(f"{where}: unknown stage {stage!r} (valid: {', '.join(names)})")
         if not isinstance(values, Mapping):
             raise LookError(f"{where}: [{stage}] must be a table")
+        token = STRICT_NUMBERS.set(True)
         try:
             validate(stage, type(get_stage(stage).Params()), values)
         except ParameterError as e:
             raise LookError(f"{where}: {e}") from None
+        finally:
+            STRICT_NUMBERS.reset(token)

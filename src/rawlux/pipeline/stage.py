@@ -6,6 +6,8 @@ recipe can be validated against them before anything is decoded.
 """
 from __future__ import annotations
 
+import contextvars
+
 import abc
 import dataclasses
 import math
@@ -64,6 +66,11 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+#: set while validating look files: numbers written as strings are refused there (the studio's form
+#: fields and presets hand numbers over as text, and those are read as numbers)
+STRICT_NUMBERS: contextvars.ContextVar[bool] = contextvars.ContextVar("rawlux_strict_numbers", default=False)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -94,7 +101,7 @@ def _coerce(stage: str, name: str, tp: Any, value: Any, meta: Mapping[str, Any])
     if tp in (int, float):
         if isinstance(value, bool):
             raise ParameterError(f"{key} must be a number, not {value!r}")
-        if isinstance(value, str):      # a quoted number in a look/sidecar is a typo worth naming
+        if isinstance(value, str) and STRICT_NUMBERS.get():   # a look file: a quoted number is a typo
             raise ParameterError(f"{key} must be a number, not the string {value!r}"
                                  + (" (write it without quotes)" if _is_number(value) else ""))
         try:
