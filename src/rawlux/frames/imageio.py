@@ -19,7 +19,9 @@ from ..io.atomic import EXISTS, atomic_path
 
 DISPLAY_EXTENSIONS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
                       ".heic": "heif", ".heif": "heif", ".hif": "heif"}
-OUT_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic"}
+from ..io.encode import EXTENSIONS  # noqa: E402
+
+OUT_EXTENSIONS = EXTENSIONS          # one table of output formats, the one rawlux.save uses
 DEFAULT_MAX_PIXELS = 400_000_000
 
 
@@ -165,15 +167,8 @@ def exif_for_output(photo_exif_bytes: bytes | None, exif: dict[str, Any], width:
 
 
 def output_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    if fmt:
-        f = {"jpg": "jpeg", "tif": "tiff", "heic": "heif"}.get(fmt.lower(), fmt.lower())
-        if f not in OUT_EXTENSIONS:
-            raise ParameterError(f"unknown output format {fmt!r} (valid: jpeg, png, tiff, heif)")
-        return f
-    f = DISPLAY_EXTENSIONS.get(Path(path).suffix.lower())
-    if f is None:
-        raise ParameterError(f"cannot tell the output format from {str(path)!r}: use .jpg, .png, .tif or .heic")
-    return f
+    from ..io.encode import format_for
+    return format_for(path, fmt)
 
 
 def write_photo(pixels: np.ndarray, path: str | os.PathLike[str], *, exif: bytes | None, icc: bytes | None,

@@ -15,7 +15,7 @@ from ..frame import Frame, State
 from .atomic import EXISTS, atomic_path
 
 FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
-           ".heic": "heif", ".heif": "heif"}
+           ".heic": "heif", ".heif": "heif", ".hif": "heif"}
 EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic"}
 
 
