@@ -1,7 +1,8 @@
 """Colour accuracy on a simulated ColorChecker, the real chart dump, and local tone mapping speed.
 
     python benchmarks/bench_colour.py            # everything (≈ 1–2 min on 2 cores)
-    python benchmarks/bench_colour.py --quick    # the simulated chart only
+    python benchmarks/bench_colour.py --quick    # the shared protocol and the simulated chart only
+    python benchmarks/bench_colour.py --protocol # the shared chart protocol only (../shared/tools/colour)
 
 The simulated chart: the 24 BabelColor spectral reflectances (../shared/data/colour) are rendered through the
 Nikon 5100 spectral sensitivities shipped with colour-science under D65 and under illuminant A; the camera's
@@ -211,6 +212,70 @@ def simulated_chart(workdir: Path, with_peers: bool = True, calibrate_too: bool 
     return results
 
 
+# ----------------------------------------------------------------------------- the shared chart protocol
+
+TOOLS = ROOT / ".." / "shared" / "tools" / "colour"
+#: acceptance targets of the shared protocol (mean ΔE00): reference look under D65 and A, calibrated under A
+PROTOCOL_TARGETS = {"D65": 0.95, "A": 1.10, "A, calibrate + --profile": 0.70}
+
+
+def _mean_max(report: str) -> tuple[float, float]:
+    """(mean, max) ΔE00 from measure_chart.py's summary line."""
+    import re
+
+    m = re.search(r"dE00 \(exposure-matched\): mean ([0-9.]+)\s+median [0-9.]+\s+max ([0-9.]+)", report)
+    if not m:
+        raise RuntimeError(f"measure_chart.py printed no ΔE00 summary:\n{report[-800:]}")
+    return float(m.group(1)), float(m.group(2))
+
+
+def shared_protocol(workdir: Path, seed: int = 7) -> dict[str, tuple[float, float]]:
+    """The shared tools' chart protocol, exactly as ../shared/tools/README.md gives it, through the CLI:
+
+        make_chart_dng.py --illuminant D65|A --out chart_X.dng --seed 7
+        rawlux develop chart_X.dng --look reference --format tiff --bits 16 -o dev_X.tif
+        measure_chart.py dev_X.tif chart_X.json --reference lab_adapted
+        rawlux calibrate chart_A.dng --chart colorchecker24 -o cam.toml
+        rawlux develop chart_A.dng --look reference --format tiff --bits 16 --profile cam.toml -o cal_A.tif
+
+    Returns {row: (mean, max) ΔE00}."""
+    import subprocess
+
+    def run(*args: str) -> str:
+        r = subprocess.run(list(args), cwd=workdir, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({r.returncode}):\n{r.stdout[-800:]}{r.stderr[-800:]}")
+        return r.stdout
+
+    import shutil
+
+    exe = Path(sys.executable).parent / "rawlux"
+    rawlux_cli = [str(exe) if exe.exists() else (shutil.which("rawlux") or "rawlux")]
+    out: dict[str, tuple[float, float]] = {}
+    for ill in ("D65", "A"):
+        run(sys.executable, str(TOOLS / "make_chart_dng.py"), "--illuminant", ill, "--out", f"chart_{ill}.dng",
+            "--seed", str(seed))
+        run(*rawlux_cli, "develop", f"chart_{ill}.dng", "--look", "reference", "--format", "tiff", "--bits", "16",
+            "-o", f"dev_{ill}.tif", "--overwrite")
+        out[ill] = _mean_max(run(sys.executable, str(TOOLS / "measure_chart.py"), f"dev_{ill}.tif",
+                                 f"chart_{ill}.json", "--reference", "lab_adapted"))
+    run(*rawlux_cli, "calibrate", "chart_A.dng", "--chart", "colorchecker24", "-o", "cam.toml")
+    run(*rawlux_cli, "develop", "chart_A.dng", "--look", "reference", "--format", "tiff", "--bits", "16",
+        "--profile", "cam.toml", "-o", "cal_A.tif", "--overwrite")
+    out["A, calibrate + --profile"] = _mean_max(run(sys.executable, str(TOOLS / "measure_chart.py"), "cal_A.tif",
+                                                    "chart_A.json", "--reference", "lab_adapted"))
+    return out
+
+
+def print_protocol(res: dict[str, tuple[float, float]]) -> None:
+    print("\nShared chart protocol (make_chart_dng.py --seed 7 → develop --look reference --format tiff --bits 16"
+          " → measure_chart.py --reference lab_adapted), ΔE00")
+    print(f"| {'chart / pipeline':34s} | mean ΔE00 | max ΔE00 | target (mean) |")
+    print(f"|{'-' * 36}|-----------|----------|---------------|")
+    for name, (mean, mx) in res.items():
+        print(f"| {name:34s} | {mean:9.2f} | {mx:8.2f} | ≤ {PROTOCOL_TARGETS[name]:.2f}        |")
+
+
 # ----------------------------------------------------------------------------- real chart dump
 
 def real_chart(workdir: Path, black: float = 16.0) -> dict[str, np.ndarray] | None:
@@ -262,9 +327,14 @@ def _timed(fn) -> float:  # type: ignore[no-untyped-def]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="simulated chart only")
+    ap.add_argument("--protocol", action="store_true", help="the shared chart protocol only")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as td:
         wd = Path(td)
+        if (TOOLS / "make_chart_dng.py").exists():
+            print_protocol(shared_protocol(wd))
+        if a.protocol:
+            return 0
         res = simulated_chart(wd)
         print("\nSimulated ColorChecker (Nikon 5100 spectral sensitivities), ΔE00 after one exposure scale")
         print(f"| {'pipeline':38s} | light | mean ΔE00 | max ΔE00 |")

@@ -9,8 +9,9 @@ clip → CPSNR over the three channels, 10-pixel border excluded, mean over imag
 
 "Photographs" are the colour photographs that ship with scikit-image (astronaut, chelsea, coffee, motorcycle
 left/right, rocket, hubble): ordinary pictures, not used to choose any parameter of the McMaster methods.
-Speed is wall time on this machine (best of the repeats, after the numba compile), with the load average
-printed beside it: on a shared machine, read the MP/s together with the load.
+Speed is wall time on this machine (best and median of the repeats, after the numba compile), with the load
+average printed beside it: on a shared machine, read the MP/s together with the load. The project's figures are
+taken with ``NUMBA_NUM_THREADS=2`` (two cores).
 """
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def _methods():
         "bilinear (rawlux)": lambda c, p: demosaic(c, p, "bilinear"),
         "Malvar2004 (colour-demosaicing)": lambda c, p: cd.demosaicing_CFA_Bayer_Malvar2004(c, p).astype(np.float32),
         "Menon2007 (colour-demosaicing)": lambda c, p: cd.demosaicing_CFA_Bayer_Menon2007(c, p).astype(np.float32),
-        "rcd (rawlux, default)": lambda c, p: demosaic(c, p, "rcd"),
-        "residual (rawlux, high quality)": lambda c, p: demosaic(c, p, "residual"),
+        "rcd (rawlux)": lambda c, p: demosaic(c, p, "rcd"),
+        "residual (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "residual"),
+        "ri (rawlux, default)": lambda c, p: demosaic(c, p, "ri"),
     }
 
 
@@ -67,15 +69,23 @@ def quality(sets: dict[str, list[np.ndarray]]) -> None:
 
     methods = _methods()
     names = list(sets)
+    scores: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for mname, fn in methods.items():
+        scores[mname] = {n: {p: [cpsnr(im, fn(mosaic(im, p), p)) for im in sets[n]] for p in PATTERNS}
+                         for n in names}
     print("\n### Demosaic quality: CPSNR (dB), mean over images × 4 patterns, 10-px border excluded\n")
     print("| method | " + " | ".join(f"{n} ({len(sets[n])})" for n in names) + " |")
     print("|---|" + "---:|" * len(names))
-    for mname, fn in methods.items():
-        cells = []
-        for n in names:
-            vals = [cpsnr(im, fn(mosaic(im, p), p)) for im in sets[n] for p in PATTERNS]
-            cells.append(f"{np.mean(vals):.2f}")
-        print(f"| {mname} | " + " | ".join(cells) + " |", flush=True)
+    for mname in methods:
+        cells = [f"{np.mean([v for p in PATTERNS for v in scores[mname][n][p]]):.2f}" for n in names]
+        print(f"| {mname} | " + " | ".join(cells) + " |")
+    for n in names:
+        print(f"\n#### {n}: CPSNR (dB) per pattern (mean over the {len(sets[n])} images)\n")
+        print("| method | " + " | ".join(PATTERNS) + " |")
+        print("|---|" + "---:|" * len(PATTERNS))
+        for mname in methods:
+            print(f"| {mname} | " + " | ".join(f"{np.mean(scores[mname][n][p]):.2f}" for p in PATTERNS) + " |")
+    print(flush=True)
 
 
 def speed(repeats: int) -> None:
@@ -91,21 +101,22 @@ def speed(repeats: int) -> None:
     cfa = mosaic(img, "RGGB")
     mp = cfa.size / 1e6
     print(f"\n### Demosaic speed: {cfa.shape[1]}×{cfa.shape[0]} mosaic ({mp:.0f} MP), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start\n")
-    print("| method | first call (s) | best (s) | MP/s |")
-    print("|---|---:|---:|---:|")
+          f"{os.cpu_count()} CPUs, NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}, "
+          f"load average {os.getloadavg()[0]:.1f} at start\n")
+    print("| method | first call (s) | best (s) | MP/s best | MP/s median |")
+    print("|---|---:|---:|---:|---:|")
     for mname, fn in _methods().items():
         slow = "colour-demosaicing" in mname or "residual" in mname
         t0 = time.perf_counter()
         fn(cfa, "RGGB")
         first = time.perf_counter() - t0
-        times = [first]
+        times = []
         for _ in range(1 if slow else repeats):
             t0 = time.perf_counter()
             fn(cfa, "RGGB")
             times.append(time.perf_counter() - t0)
-        best = min(times[1:])
-        print(f"| {mname} | {first:.2f} | {best:.3f} | {mp / best:.1f} |", flush=True)
+        print(f"| {mname} | {first:.2f} | {min(times):.3f} | {mp / min(times):.1f} | {mp / np.median(times):.1f} |",
+              flush=True)
     print(f"\n(load average {os.getloadavg()[0]:.1f} at end)")
 
 

@@ -50,8 +50,8 @@ def main() -> None:
     a = ap.parse_args()
     from PIL import Image, ImageOps
 
-    from rawlux.frames import frame_pixels
-    from rawlux.frames.template import builtin_names
+    from rawlux.borders import frame_pixels
+    from rawlux.borders.template import builtin_names
 
     sizes = [("12 MP", 3000, 4000)] + ([] if a.quick else [("50 MP", 5792, 8688)])
     reps = 1 if a.quick else 3
@@ -79,7 +79,7 @@ def main() -> None:
                     Image.open(src).convert("RGB").save(io.BytesIO(), "JPEG", quality=95, subsampling=0)
                 t = best(peer, reps)
                 print(f"{label:<7} {'peer: JPEG decode+encode':<26} {'uint8':<8} {t:8.3f} {mp / t:7.1f}")
-                from rawlux.frames.cli import frame_file
+                from rawlux.cli.frame import frame_file
 
                 def ours() -> None:
                     frame_file(str(src), Path(d) / "out.jpg", "bar", None, {}, font=None, fmt=None, quality=95,

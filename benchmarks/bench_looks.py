@@ -45,7 +45,7 @@ def timeit(fn, repeat=3):
 
 
 def bench_lut(img: np.ndarray, quick: bool) -> None:
-    from rawlux.looks.lut import Lut, apply_lut
+    from rawlux.looks.lutfiles import Lut, apply_lut
 
     ident = Lut.identity(33)
     lut = Lut(np.clip(ident.table ** 0.8 + 0.05 * np.roll(ident.table, 1, axis=-1), 0, 1))

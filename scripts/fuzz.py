@@ -8,7 +8,8 @@
 Targets: raw (``RawSpec.parse``), cfa (``CfaSpec.parse``), wb (``cli.parse_wb`` + recipe), set
 (``parse_set`` + ``Recipe.build``), recipe (``Recipe.build`` with overrides decoded from JSON), look
 (``load_look`` on TOML text, with a LUT beside it), cube (``parse_cube`` + applying the LUT), lutfile
-(``read_lut`` on .cube/.png/.tif bytes), dng (``read_dng_tags`` on mutated small DNGs).
+(``read_lut`` on .cube/.png/.tif bytes), dng (``read_dng_tags`` on mutated small DNGs), preflight
+(``io.preflight.check`` on mutated small DNG/JPEG/PNG files: the structure checks that run before any decoder).
 
 The property is the one of ``tests/fuzz``: success or a ``RawluxError``; any other exception, or a result
 that breaks an invariant (a LUT with an infinite domain, a non-finite parameter), is a finding: libFuzzer
@@ -42,6 +43,7 @@ SEEDS: dict[str, list[bytes]] = {
     "cube": [b"LUT_3D_SIZE 2\n" + b"\n".join(f"{r} {g} {b}".encode() for b in (0, 1) for g in (0, 1) for r in (0, 1)),
              b"LUT_1D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n0 0 0\n1 1 1\n",
              b"\xef\xbb\xbfTITLE \"x\"\r\nLUT_3D_SIZE 2\r\nLUT_3D_INPUT_RANGE 0 1\r\n" + b"0 0 0\r\n" * 8],
+    "preflight": [b"\x00", b"\x01", b"\x02", b"\x00\x04\x00\xff", b"\x01\x02\x00\x00"],
 }
 
 
@@ -152,7 +154,7 @@ def t_look(data: bytes) -> None:
 def t_cube(data: bytes) -> None:
     import numpy as np
 
-    from rawlux.looks.lut import parse_cube
+    from rawlux.looks.lutfiles import parse_cube
 
     lut = _expect(parse_cube, _text(data), "fuzz.cube")
     if lut is not None:
@@ -165,7 +167,7 @@ def t_cube(data: bytes) -> None:
 
 
 def t_lutfile(data: bytes) -> None:
-    from rawlux.looks.lut import read_lut
+    from rawlux.looks.lutfiles import read_lut
 
     ext = (".cube", ".png", ".tif")[data[0] % 3] if data else ".cube"
     magic = {".cube": b"", ".png": b"\x89PNG\r\n\x1a\n", ".tif": b"II*\x00"}[ext]
@@ -202,8 +204,51 @@ def t_dng(data: bytes) -> None:
         _expect(read_dng_tags, str(p))
 
 
+_SMALL: dict[str, bytes] = {}
+
+
+def _small(kind: str) -> bytes:
+    if not _SMALL:
+        import io
+
+        import numpy as np
+        from PIL import Image
+        sys.path.insert(0, str(ROOT / "tests" / "hostile"))
+        from corpus import dng_bytes
+
+        with tempfile.TemporaryDirectory() as d:
+            dng_bytes(Path(d) / "s.dng", w=16, h=12)
+            _SMALL["dng"] = (Path(d) / "s.dng").read_bytes()
+        im = Image.fromarray((np.random.default_rng(4).random((24, 40, 3)) * 255).astype(np.uint8))
+        for fmt in ("JPEG", "PNG"):
+            b = io.BytesIO()
+            im.save(b, fmt)
+            _SMALL[fmt.lower()] = b.getvalue()
+    return _SMALL[kind]
+
+
+def t_preflight(data: bytes) -> None:
+    """``data[0]`` picks a small DNG, JPEG or PNG; the rest drives byte edits (offset u16, byte) and a cut."""
+    from rawlux.io.preflight import check
+
+    if not data:
+        return
+    d = bytearray(_small(("dng", "jpeg", "png")[data[0] % 3]))
+    body = data[1:]
+    for i in range(0, len(body) - 2, 3):
+        d[int.from_bytes(body[i:i + 2], "little") % len(d)] = body[i + 2]
+    if len(body) % 7 == 3:
+        del d[max(8, len(d) * body[-1] // 256):]
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "m.bin"
+        p.write_bytes(bytes(d))
+        rep = _expect(check, str(p), bytes(d[:64]), len(d), limit=50_000_000)
+        assert rep is None or rep.missing_bytes == 0, rep      # truncation is refused unless allowed
+
+
 TARGETS = {"raw": t_raw, "cfa": t_cfa, "wb": t_wb, "set": t_set, "recipe": t_recipe, "look": t_look,
-           "cube": t_cube, "lutfile": t_lutfile, "dng": t_dng}
+           "cube": t_cube, "lutfile": t_lutfile, "dng": t_dng,
+           "preflight": t_preflight}
 
 
 def main() -> int:
@@ -242,8 +287,10 @@ def main() -> int:
         import rawlux.cli  # noqa: F401
         import rawlux.io.decode  # noqa: F401
         import rawlux.io.dng  # noqa: F401
+        import rawlux.io.preflight  # noqa: F401
+        import rawlux.optics.opcodes  # noqa: F401
         import rawlux.looks  # noqa: F401
-        import rawlux.looks.lut  # noqa: F401
+        import rawlux.looks.lutfiles  # noqa: F401
         import rawlux.looks.schema  # noqa: F401
         import rawlux.pipeline.recipe  # noqa: F401
         import rawlux.pipeline.stage  # noqa: F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "develop", "open_image", "save", "Frame", "State", "Metadata", "Recipe",
            "RawluxError", "InputError", "ParameterError", "LookError", "OutputError", "ImageTooLarge"]

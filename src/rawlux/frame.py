@@ -16,7 +16,13 @@ class State(enum.Enum):
     CFA = "cfa"                    # mosaic, black-subtracted, normalised so 1.0 = white level
     CAMERA_RGB = "camera_rgb"      # H×W×3 camera RGB, normalised, (white-balanced if meta.wb_applied)
     SCENE_LINEAR = "scene_linear"  # H×W×3 linear Rec.2020, D65 white, 1.0 = diffuse white-ish
+    DISPLAY_LINEAR = "display_linear"  # H×W×3 linear Rec.2020, display-referred (after ``tone``): 1.0 = display white
     DISPLAY = "display"            # H×W×3 display-encoded in meta.output_space, [0, 1]
+
+
+#: ``frame.meta.extra`` key of the scene-linear frame kept by ``run_stages(..., keep_scene_linear=True)``
+#: (read by the HDR writers in ``io/``)
+SCENE_LINEAR_KEY = "scene_linear"
 
 
 #: CFA patterns, as the colour (0=R, 1=G, 2=B) at (0,0), (0,1), (1,0), (1,1)
@@ -26,6 +32,18 @@ BAYER_PATTERNS = {
     "GRBG": (1, 0, 2, 1),
     "GBRG": (1, 2, 0, 1),
 }
+
+
+@dataclass
+class Facts:
+    """What stages learn and tell later stages (and the user) while a frame goes through the pipeline: typed
+    fields, not loose string keys. Copied with the metadata (``Frame.with_pixels``)."""
+
+    notes: list[str] = field(default_factory=list)  # user-facing notices, one line each (see ``Metadata.note``)
+    display_referred: bool = False       # the pixels are rendered for a display (``tone`` ran, or a finished photo)
+
+    def copy(self) -> "Facts":
+        return replace(self, notes=list(self.notes))
 
 
 @dataclass
@@ -67,10 +85,16 @@ class Metadata:
     output_space: str | None = None       # srgb | display-p3 | rec2020 once DISPLAY
     wb_applied: bool = False
     history: list[str] = field(default_factory=list)  # stage names run so far
+    facts: Facts = field(default_factory=Facts)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> "Metadata":
         return copy.deepcopy(self)
+
+    def note(self, text: str) -> None:
+        """Record a user-facing notice (shown by the CLI, recorded by batch, shown by the studio)."""
+        if text and text not in self.facts.notes:
+            self.facts.notes.append(str(text))
 
 
 @dataclass
@@ -107,6 +131,7 @@ class Frame:
         meta = replace(self.meta, **meta_changes) if meta_changes else replace(self.meta)
         meta.history = list(self.meta.history)
         meta.extra = dict(self.meta.extra)
+        meta.facts = self.meta.facts.copy()
         return Frame(pixels, self.state if state is None else state, meta)
 
     def __repr__(self) -> str:

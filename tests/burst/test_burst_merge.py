@@ -48,7 +48,7 @@ def test_identical_frames_merge_to_the_frame(moving_burst):
     sim = moving_burst
     f = sim.frames[0]
     ref = normalise(f)
-    res = merge_burst([f, f, f, f], ref=0)
+    res = merge_burst([f, f, f, f], ref=0, params=MergeParams(method="cubic", spatial=0))
     assert all(w > 0.95 for w in res.weights)
     diff = res.cfa - ref
     assert np.max(np.abs(diff[0::2, 0::2])) < 1e-5 and np.max(np.abs(diff[1::2, 1::2])) < 1e-5   # R, B
@@ -60,8 +60,13 @@ def test_identical_frames_merge_to_the_frame(moving_burst):
     assert abs(np.mean(diff[g])) < 0.02 * np.sqrt(np.mean(sigma[g] ** 2))
     assert score(res.cfa, sim)[0] >= score(ref, sim)[0] - 0.05
     # with one green plane per frame the merge is the frame itself
-    res1 = merge_burst([f, f, f], ref=0, params=MergeParams(both_greens=False))
+    res1 = merge_burst([f, f, f], ref=0, params=MergeParams(method="cubic", both_greens=False, spatial=0))
     assert np.max(np.abs(res1.cfa - ref)) < 1e-5
+    # demosaic resampling at zero motion reads every frame's own samples back
+    res2 = merge_burst([f, f, f], ref=0, params=MergeParams(method="demosaic", spatial=0))
+    assert np.max(np.abs(res2.cfa - ref)) < 1e-4
+    # the default (spatial denoising after the merge) only gets closer to the truth
+    assert score(merge_burst([f, f, f, f], ref=0).cfa, sim)[0] > score(ref, sim)[0] + 0.5
 
 
 def test_repeated_exposures_of_a_static_scene_average_the_noise(scene):

@@ -222,7 +222,7 @@ CUBE_LINE = st.one_of(
               st.lists(CUBE_LINE, max_size=3)),
     st.text(max_size=200)))
 def test_cube(text):
-    from rawlux.looks.lut import parse_cube
+    from rawlux.looks.lutfiles import parse_cube
 
     lut = only_rawlux_errors(parse_cube, text, "fuzz.cube")
     if lut is not None:
@@ -238,7 +238,7 @@ def test_cube(text):
 @SLOW
 @given(st.binary(max_size=300), st.sampled_from([".cube", ".png", ".tif"]))
 def test_lut_file_bytes(data, ext):
-    from rawlux.looks.lut import read_lut
+    from rawlux.looks.lutfiles import read_lut
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / f"x{ext}"
@@ -309,6 +309,55 @@ def test_dng_open_image(small_dng, muts):
         f = only_rawlux_errors(open_image, str(p))
         if f is not None:
             assert f.pixels.size > 0 and np.isfinite(f.pixels).all()
+
+
+@pytest.fixture(scope="module")
+def small_jpeg_png() -> tuple[bytes, bytes]:
+    import io
+
+    from PIL import Image
+    im = Image.fromarray((np.random.default_rng(4).random((24, 40, 3)) * 255).astype(np.uint8))
+    j, p = io.BytesIO(), io.BytesIO()
+    im.save(j, "JPEG", quality=80)
+    im.save(p, "PNG")
+    return j.getvalue(), p.getvalue()
+
+
+class _HangGuard:
+    """Raise TimeoutError in this thread after ``seconds`` (a hang guard for in-process parsers, not a timing)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def __enter__(self):
+        import signal
+
+        def boom(*_):
+            raise TimeoutError(f"still running after {self.seconds} s")
+        self.old = signal.signal(signal.SIGALRM, boom)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        import signal
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old)
+
+
+@SLOW
+@given(st.sampled_from(["dng", "jpeg", "png"]), st.lists(MUTATION, min_size=1, max_size=6))
+def test_preflight(small_dng, small_jpeg_png, kind, muts):
+    """Mutated DNG/JPEG/PNG through the pre-flight check: a report or a rawlux error, and never a hang."""
+    from rawlux.io.preflight import check
+
+    src = {"dng": small_dng, "jpeg": small_jpeg_png[0], "png": small_jpeg_png[1]}[kind]
+    data = _mutate(src, muts)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / f"m.{kind}"
+        p.write_bytes(data)
+        with _HangGuard(10.0):
+            rep = only_rawlux_errors(check, str(p), data[:64], len(data), limit=50_000_000)
+        if rep is not None:
+            assert 0 <= rep.missing_bytes and rep.missing_bytes == 0      # refused unless allow_truncated
 
 
 def test_the_properties_can_fail():

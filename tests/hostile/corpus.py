@@ -28,6 +28,7 @@ class Case:
     code: int | None = None         # the exact exit code expected on error, when it is known
     files: list[str] = field(default_factory=list)
     progress: str | None = None     # a regex of progress lines the command may print on stderr before an error
+    needs: list[str] = field(default_factory=list)  # words the error line must contain (the tag or value at fault)
 
 
 # ----------------------------------------------------------------------------- synthetic DNG

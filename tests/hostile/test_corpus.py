@@ -20,6 +20,7 @@ import pytest
 
 from corpus import DATA, Case, build
 from corpus_looks import build_looks
+from corpus_preflight import build_preflight, fuzzed
 
 TIME_LIMIT = 20.0
 MEM_LIMIT = 2 * 1024 ** 3
@@ -75,7 +76,7 @@ def verdict(r: dict) -> str | None:
     ok_output = False
     if rc == 0 and c.output and c.output.endswith(".cube"):
         try:
-            from rawlux.looks.lut import read_cube
+            from rawlux.looks.lutfiles import read_cube
             ok_output = read_cube(c.output).size >= 2
         except Exception as e:  # noqa: BLE001
             return f"exit 0 but the output is not a valid .cube ({e})"
@@ -108,6 +109,12 @@ def verdict(r: dict) -> str | None:
         return f"exit code {rc} (internal error?): {lines[0][:200]}"
     if c.code is not None and rc != c.code:
         return f"exit code {rc}, expected {c.code}: {lines[0][:200]}"
+    missing = [w for w in c.needs if w.lower() not in lines[0].lower()]
+    if missing:
+        return f"the message does not name {', '.join(missing)}: {lines[0][:200]}"
+    name = Path(c.args[1]).name if len(c.args) > 1 and c.args[0] == "develop" and c.needs else None
+    if name and name not in lines[0]:
+        return f"the message does not name the file {name}: {lines[0][:200]}"
     if c.output and os.path.exists(c.output) and "exists" not in c.name:
         return "an output was left behind by a failed run"
     return None
@@ -118,6 +125,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     root = tmp_path_factory.mktemp("hostile")
     cases = build(root / "corpus")
     cases += build_looks(root / "looks", root / "corpus" / "tiny-good.png")
+    cases += build_preflight(root / "preflight") + fuzzed(root / "fuzz", n=16)
     workers = 3
     with ThreadPoolExecutor(workers) as ex:
         res = list(ex.map(lambda c: run_case(c, root), cases))
@@ -125,7 +133,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 
 def test_corpus_size(results: list[dict]) -> None:
-    assert len(results) >= 250, len(results)
+    assert len(results) >= 300, len(results)
+    assert sum(r["case"].category == "preflight" for r in results) >= 50
     cats = Counter(r["case"].category for r in results)
     assert len(cats) >= 12, cats
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rawlux.looks.lut import Lut, format_cube, parse_cube, read_hald, read_lut
+from rawlux.looks.lutfiles import Lut, format_cube, parse_cube, read_hald, read_lut
 
 N = 5
 

@@ -1,4 +1,5 @@
-"""demosaic: exactness on flat fields and ramps, McMaster CPSNR, borders, odd and tiny sizes, clipped input."""
+"""demosaic: exactness on flat fields and ramps, McMaster CPSNR, borders, odd and tiny sizes, clipped input;
+the fused ri kernel against its reference implementation."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,7 @@ from rawlux.isp.demosaic.quality import cpsnr, mosaic
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 MCMASTER = DATA / "demosaic" / "mcmaster"
 PATTERNS = list(BAYER_PATTERNS)
-METHODS = ["rcd", "residual"]
+METHODS = ["rcd", "residual", "ri"]
 
 
 def _mcmaster() -> list[np.ndarray]:
@@ -29,8 +30,8 @@ def _mcmaster() -> list[np.ndarray]:
 
 
 def test_registry_and_default():
-    assert {"bilinear", "rcd", "residual"} <= set(DEMOSAIC_METHODS)
-    assert DEFAULT_METHOD in DEMOSAIC_METHODS
+    assert {"bilinear", "rcd", "residual", "ri"} <= set(DEMOSAIC_METHODS)
+    assert DEFAULT_METHOD == "ri"
     with pytest.raises(ParameterError, match="rcd"):
         demosaic(np.zeros((8, 8), np.float32), "RGGB", "nope")
     with pytest.raises(ParameterError, match="RGGB"):
@@ -60,7 +61,7 @@ def test_colour_ramp_is_reproduced_away_from_borders(method, pattern):
     err = np.abs(out[inner] - rgb[inner]).max()
     # well under a quarter of an 8-bit step (the gradient-weighted fusion of one-sided estimates leaves
     # a float32-rounding-sized imbalance on exact ramps)
-    assert err < (1e-3 if method == "residual" else 5e-5), err
+    assert err < (5e-5 if method == "rcd" else 1e-3), err
 
 
 def test_mcmaster_cpsnr():
@@ -72,9 +73,10 @@ def test_mcmaster_cpsnr():
         cfa = mosaic(im, pattern)
         for m in METHODS:
             scores[m].append(cpsnr(im, demosaic(cfa, pattern, m), border=10))
-    hq, fast = float(np.mean(scores["residual"])), float(np.mean(scores["rcd"]))
+    hq, fast, default = (float(np.mean(scores[m])) for m in ("residual", "rcd", "ri"))
     assert hq >= 36.0, f"residual: {hq:.2f} dB on McMaster"
-    assert fast >= 35.5, f"rcd: {fast:.2f} dB on McMaster"
+    assert fast >= 36.0, f"rcd: {fast:.2f} dB on McMaster"   # 35.98 before the fidelity fixes of issue 18
+    assert default >= 36.3 and default >= hq - 0.05, f"ri: {default:.2f} dB on McMaster (residual {hq:.2f})"
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -90,16 +92,35 @@ def test_borders_are_as_good_as_the_interior(method):
         assert 10 * np.log10(1 / mse_edge) > 10 * np.log10(1 / mse_in) - 3.0
 
 
-def test_rcd_tiles_are_seamless():
-    """The tiled kernel gives the same pixels whatever the tile grid (results of shifted crops agree)."""
+@pytest.mark.parametrize("method, inner", [("rcd", 16), ("ri", 40)])
+def test_tiles_are_seamless(method, inner):
+    """The tiled kernels give the same pixels whatever the tile grid (results of shifted crops agree)."""
     rng = np.random.default_rng(3)
     import cv2
 
     rgb = cv2.GaussianBlur(rng.random((300, 610, 3)).astype(np.float32), (0, 0), 1.5)
     cfa = mosaic(rgb, "GRBG")
-    full = demosaic(cfa, "GRBG", "rcd")
-    part = demosaic(np.ascontiguousarray(cfa[66:, 130:]), "GRBG", "rcd")
-    np.testing.assert_allclose(part[16:-16, 16:-16], full[66 + 16:-16, 130 + 16:-16], atol=1e-6)
+    full = demosaic(cfa, "GRBG", method)
+    part = demosaic(np.ascontiguousarray(cfa[66:, 130:]), "GRBG", method)
+    np.testing.assert_allclose(part[inner:-inner, inner:-inner], full[66 + inner:-inner, 130 + inner:-inner],
+                               atol=2e-6)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_ri_kernel_matches_its_reference(pattern, monkeypatch):
+    """The fused numba kernel computes what the OpenCV/numpy reference computes with the same windows."""
+    from rawlux.isp.demosaic import residual as ref
+    from rawlux.isp.demosaic import ri
+
+    monkeypatch.setattr(ref, "_AXIS_WIN", ri._AXIS_WIN)
+    monkeypatch.setattr(ref, "_CHROMA_WIN", (ri._CHROMA_WIN, ri._CHROMA_WIN))
+    imgs = _mcmaster()
+    im = imgs[PATTERNS.index(pattern)][100:260, 120:330]
+    cfa = mosaic(im, pattern)
+    a = ref.residual(cfa, pattern)
+    b = demosaic(cfa, pattern, "ri")
+    # away from the borders (the reference mirrors each filter's input, the kernel the mosaic once)
+    np.testing.assert_allclose(b[40:-40, 40:-40], a[40:-40, 40:-40], atol=2e-5)
 
 
 @pytest.mark.parametrize("method", ["bilinear", *METHODS])
@@ -134,6 +155,34 @@ def test_clipped_and_extreme_input_is_finite(method):
             assert np.all(np.isfinite(out)), pattern
 
 
+def test_default_holds_up_on_noisy_and_clipped_mosaics():
+    """Noise (σ = 0.01 and 0.03 of white) and clipped highlights: the default is about as good as rcd against
+    the clean truth (residual interpolation must not turn noise into maze patterns or clipped edges into
+    colour)."""
+    imgs = _mcmaster()
+    rng = np.random.default_rng(11)
+    crops = [im[150:310, 150:310] for im in imgs[:6]]
+    for sigma in (0.01, 0.03):
+        d, f = [], []
+        for i, im in enumerate(crops):
+            pattern = PATTERNS[i % 4]
+            cfa = mosaic(im, pattern) + sigma * rng.standard_normal(im.shape[:2]).astype(np.float32)
+            d.append(cpsnr(im, demosaic(cfa, pattern)))
+            f.append(cpsnr(im, demosaic(cfa, pattern, "rcd")))
+        assert np.mean(d) >= np.mean(f) - 0.05, (sigma, np.mean(d), np.mean(f))
+    d, f = [], []
+    for i, im in enumerate(crops):
+        pattern = PATTERNS[i % 4]
+        bright = np.clip(im * 1.6, 0, 1)
+        cfa = mosaic(bright, pattern)
+        out = demosaic(cfa, pattern)
+        assert np.all(np.isfinite(out))
+        d.append(cpsnr(bright, out))
+        f.append(cpsnr(bright, demosaic(cfa, pattern, "rcd")))
+    # on whole images ri is ~0.5 dB ahead here; on these small crops the two are level (28.2 dB)
+    assert np.mean(d) >= np.mean(f) - 0.2, (np.mean(d), np.mean(f))
+
+
 def test_no_zipper_on_a_sharp_vertical_edge():
     """A neutral step edge: a good method keeps the columns beside it free of alternating (zipper) errors."""
     rgb = np.full((64, 64, 3), 0.2, np.float32)
@@ -156,7 +205,7 @@ def test_stage_balances_an_unbalanced_mosaic():
     cfa = mosaic(cam, "RGGB")
     meta = Metadata(cfa_pattern="RGGB", as_shot_neutral=neutral)
     st = Demosaic()
-    for method in ("rcd", "residual"):
+    for method in ("rcd", "residual", "ri"):
         out = st.run(Frame(cfa, State.CFA, meta), st.Params(method=method))
         assert out.state is State.CAMERA_RGB
         # a neutral scene stays neutral (no false colour at the edges) once the gains are taken out

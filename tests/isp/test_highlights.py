@@ -92,3 +92,34 @@ def test_colored_highlight_keeps_its_hue():
     # hue: blue stays the strongest channel and the R:G ratio of the sky is kept
     assert np.all(sel[:, 2] >= sel[:, 1] * 0.98)
     assert abs(np.median(sel[:, 0] / sel[:, 1]) - sky[0] / sky[1]) < 0.06
+
+
+def test_rebuilt_highlights_blend_without_steps():
+    """A blue sky brightening past blue's clip, then green's: the rebuilt colour changes smoothly along the
+    ramp (the pull toward neutral fades in above the clip instead of switching on at it)."""
+    h, w = 64, 512
+    sky = np.array([0.30, 0.55, 1.0])
+    L = np.linspace(0.5, 2.0, w)[None, :].repeat(h, 0)
+    m = Metadata(source="synthetic", kind="raw", cfa_pattern="RGGB")
+    m.color_matrix1, m.illuminant1 = synth.camera_matrix(), 21
+    m.as_shot_neutral = NEUTRAL.copy()
+    m.saturation = np.ones(3, np.float32)
+    f = Frame(np.minimum(synth.mosaic(L[..., None] * sky * NEUTRAL, "RGGB"), 1.0).astype(np.float32), State.CFA, m)
+    row = develop_to_rgb(f, "reconstruct")[16:48].mean(0)[8:-8]
+    for c in (0, 2):
+        ratio = row[:, c] / row[:, 1]
+        assert np.abs(np.diff(ratio)).max() < 0.1, (c, np.abs(np.diff(ratio)).max())
+
+
+def test_bright_unclipped_sky_is_not_touched(tmp_path):
+    """An overcast sky up to 0.95 of white through the decoder's clip detection: nothing is found clipped
+    and the highlights stage leaves every pixel as it is (same render as with method=none)."""
+    import rawlux
+    from skyscene import overcast_sky_dng
+
+    dng, _ = overcast_sky_dng(tmp_path / "sky.dng", peak=0.95, h=240, w=360)
+    f = rawlux.open_image(dng)
+    assert np.all(f.meta.saturation == 1.0)
+    a = rawlux.develop(dng, look="reference")
+    b = rawlux.develop(dng, look="reference", highlights={"method": "none"})
+    assert np.array_equal(a.pixels, b.pixels)

@@ -41,8 +41,8 @@ def test_every_pair_of_looks_differs_by_at_least_3_de00(renders):
 
 
 def test_fused_lut_matches_exact_colour_maths():
-    from rawlux.isp.look import COLOUR_STAGES
-    from rawlux.isp.look.grade import colour_function, render
+    from rawlux.looks.ingredients import COLOUR_STAGES
+    from rawlux.looks.ingredients.grade import colour_function, render
     from rawlux.pipeline.recipe import Recipe
 
     lin = display_linear(mcmaster_paths((5,))[0], 200)
@@ -64,7 +64,7 @@ def test_exported_cube_on_neutral_render_matches_look(tmp_path, look):
     graded in Rec.2020, where the neutral render loses no colour to gamut mapping. Spatial ingredients
     (vignette, grain, clarity, sharpening) are not in a cube, so they are off in the comparison render."""
     from rawlux.looks.bake import SPATIAL, export_cube
-    from rawlux.looks.lut import read_cube
+    from rawlux.looks.lutfiles import read_cube
 
     off = {f"{s}__enabled": False for s in SPATIAL}
     des = []

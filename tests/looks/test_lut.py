@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rawlux.errors import LookError
-from rawlux.looks.lut import Lut, apply_lut, format_cube, parse_cube, read_cube, read_hald, read_lut, write_cube, write_hald
+from rawlux.looks.lutfiles import Lut, apply_lut, format_cube, parse_cube, read_cube, read_hald, read_lut, write_cube, write_hald
 
 
 def _smooth_fn(x):

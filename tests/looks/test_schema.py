@@ -6,7 +6,7 @@ import pytest
 
 from rawlux.errors import LookError
 from rawlux.looks import builtin_names, load_look
-from rawlux.looks.lut import Lut, write_cube
+from rawlux.looks.lutfiles import Lut, write_cube
 from rawlux.pipeline.recipe import Recipe
 
 
@@ -126,7 +126,7 @@ def test_lut_in_look_folder_is_resolved_and_applied(tmp_path):
     p = _write(tmp_path, "inv.toml", '[lut]\npath = "invert.cube"\nspace = "srgb"\nstrength = 1.0\n')
     rec = Recipe.build(str(p))
     assert rec["lut"].path == str((tmp_path / "invert.cube").resolve())
-    from rawlux.isp.look import lut as lutmod
+    from rawlux.looks.ingredients import lut as lutmod
     x = np.array([[0.2, 0.5, 0.8]])
     v = lutmod.to_space(lutmod.apply(x, rec["lut"]), "srgb")
     assert np.allclose(v, 1.0 - lutmod.to_space(x, "srgb"), atol=1e-4)

@@ -113,7 +113,7 @@ def test_exif_matching_fixed_lens_phone_and_notices():
     # no profile: a notice, the pixels untouched
     meta2 = Metadata(source="cam.dng", exif={"Make": "Nobody", "Model": "Camera 1"})
     out2 = Lens().run(Frame(img, State.CAMERA_RGB, meta2), LensParams())
-    assert any("no lensfun profile" in n for n in out2.meta.extra["notices"])
+    assert any("no lensfun profile" in n for n in out2.meta.facts.notes)
     assert np.array_equal(out2.pixels, img)
     with pytest.raises(ParameterError, match="lens.profile=on"):
         Lens().run(Frame(img, State.CAMERA_RGB, meta2), validate("lens", LensParams, {"profile": "on"}))

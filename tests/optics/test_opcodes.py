@@ -72,7 +72,7 @@ def test_unknown_opcodes_optional_skipped_required_refused():
     frame = Frame(np.ones((8, 8), np.float32), State.CFA, Metadata(cfa_pattern="RGGB", opcodes={"OpcodeList2": lst}))
     out = Opcodes2().run(frame, OpcodesParams())
     assert np.array_equal(out.pixels, frame.pixels)
-    assert any("opcode 99" in n and "skipped" in n for n in out.meta.extra["notices"])
+    assert any("opcode 99" in n and "skipped" in n for n in out.meta.facts.notes)
     frame2 = Frame(np.ones((8, 8), np.float32), State.CFA,
                    Metadata(source="x.dng", cfa_pattern="RGGB", opcodes={"OpcodeList2": _list(_op(99, b"", flags=0))}))
     with pytest.raises(InputError, match="optional=false"):
@@ -151,7 +151,7 @@ def test_lossy_dng_polynomial_not_applied_twice():
     x = fr.pixels.astype(np.float32) / float(np.max(fr.meta.white_level))
     out = Opcodes2().run(Frame(x, State.CAMERA_RGB, fr.meta), OpcodesParams())
     assert np.array_equal(out.pixels, x)
-    assert any("already applied" in n for n in out.meta.extra["notices"])
+    assert any("already applied" in n for n in out.meta.facts.notes)
     wb = x.reshape(-1, 3).mean(0) / fr.meta.as_shot_neutral
     assert 0.7 < wb[0] / wb[1] < 1.3 and 0.7 < wb[2] / wb[1] < 1.3       # balanced, not green
 

@@ -148,7 +148,7 @@ def test_sidecar_round_trip_with_cli_recipe(client, fresh_dir):
 
 def test_save_look_and_cube(client, fresh_dir):
     from rawlux.looks import load_look
-    from rawlux.looks.lut import read_cube
+    from rawlux.looks.lutfiles import read_cube
     body = {"name": "warm-punch", "base": "vivid", "params": {"saturation": {"saturation": 1.7}}, "cube": True}
     r = client.post("/api/look", headers=H, json=body)
     assert r.status_code == 200, r.text

@@ -162,7 +162,7 @@ def _cli_loads_look(root: Path) -> None:
     from click.testing import CliRunner
 
     from rawlux.cli import cli
-    from rawlux.looks.lut import read_cube
+    from rawlux.looks.lutfiles import read_cube
     src = root / "b.jpg"
     outs = {}
     for name, look in (("tuned", str(root / "looks" / "e2e-look.toml")), ("natural", "natural")):

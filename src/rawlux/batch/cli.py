@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from ..cli import develop_options, guarded, recipe_overrides
+from ..cli.common import guarded
+from ..cli.develop import develop_options, recipe_overrides
 
 
 @click.command("batch")

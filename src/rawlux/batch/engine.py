@@ -133,39 +133,30 @@ class RecipeMaker:
     < --set < overrides. Everything the user typed is validated once, before any file is read."""
 
     def __init__(self, opts: BatchOptions):
-        from ..pipeline.recipe import read_sidecar, sidecar_look
+        from ..pipeline.recipe import read_sidecar
 
         self.opts = opts
-        self.file_look = sidecar_look(opts.recipe_file) if opts.recipe_file else None
         if opts.recipe_file is not None:
             if not Path(opts.recipe_file).is_file():
                 raise ParameterError(f"--recipe {opts.recipe_file}: no such file")
             read_sidecar(opts.recipe_file)  # raises a clear ParameterError on bad TOML
         self._plain: dict[str, Any] = {}
-        self.base = self._build(None, opts.look or self.file_look or "natural")
+        self.base = self._build(None)
         self.extras_hash = self._extras_hash()
 
-    def _build(self, side: Path | None, look: str) -> Any:
-        from ..pipeline.recipe import Recipe, read_sidecar
+    def _build(self, src: Path | None) -> Any:
+        from ..pipeline.recipe import Recipe
 
-        rec = Recipe.build(look, sidecar=self.opts.recipe_file, sets=self.opts.sets,
-                           overrides=self.opts.overrides or None)
-        if side is None:
-            return rec
-        at = 2 if self.opts.recipe_file is not None else 1
-        layers = rec.layers[:at] + [(f"sidecar {side}", read_sidecar(side))] + rec.layers[at:]
-        out = Recipe(look=rec.look, layers=layers)
-        out.params = out._resolve()
-        return out
+        return Recipe.for_photo(src, self.opts.look, sidecar=src is not None and self.opts.sidecars,
+                                recipe_file=self.opts.recipe_file, sets=self.opts.sets,
+                                overrides=self.opts.overrides or None)
 
     def for_input(self, src: Path) -> Any:
-        from ..pipeline.recipe import sidecar_look, sidecar_path
+        from ..pipeline.recipe import sidecar_path
 
-        side = sidecar_path(src) if self.opts.sidecars else None
-        if side is None or not side.is_file():
+        if not self.opts.sidecars or not sidecar_path(src).is_file():
             return self.base
-        look = self.opts.look or sidecar_look(side) or self.file_look or "natural"
-        return self._build(side, look)
+        return self._build(src)
 
     def _extras_hash(self) -> str:
         """Everything besides the recipe that changes the output bytes."""
@@ -173,7 +164,7 @@ class RecipeMaker:
         prof = sha256_file(o.profile) if o.profile else None
         frame = None
         if o.frame is not None:
-            from ..frames import load_template
+            from ..borders import load_template
             tpl = load_template(o.frame)
             frame = json.dumps(dataclasses.asdict(tpl), sort_keys=True, default=str)
             self.template = tpl

@@ -46,7 +46,7 @@ class Job:
     profile: str | None = None    # camera profile path (client side)
     profile_text: str | None = None  # its contents (shipped to remote workers)
     max_pixels: int | None = None
-    frame: Any = None             # a rawlux.frames Template (already loaded and validated)
+    frame: Any = None             # a rawlux.borders Template (already loaded and validated)
     size: int = 0
     mtime_ns: int = 0
     content_hash: str | None = None   # known when the planner had to hash the input
@@ -124,23 +124,12 @@ def develop_to(job: Job, src_path: str, out_path: str, timings: dict[str, float]
                profile_path: str | None = None) -> list[str]:
     """Decode ``src_path``, develop it with ``job.recipe``, frame it, and save it atomically to ``out_path``.
     Returns the develop's notices."""
-    import rawlux
+    from ..pipeline.files import develop_file
 
-    frame = rawlux.develop(src_path, recipe=job.recipe, raw=job.raw, cfa=job.cfa,
-                           profile=profile_path if profile_path is not None else job.profile,
-                           max_pixels=job.max_pixels, sidecar=False, timings=timings)
-    if job.frame is not None:
-        from ..frames import apply_frame
-        t = time.perf_counter()
-        frame = apply_frame(frame, template=job.frame)
-        timings["frame"] = time.perf_counter() - t
-    t = time.perf_counter()
-    rawlux.save(frame, out_path, format=job.fmt, bits=job.bits, quality=job.quality, overwrite=True,
-                recipe=job.recipe)
-    timings["encode"] = time.perf_counter() - t
-    notes = [str(n) for n in frame.meta.extra.get("notices", [])]
-    if frame.meta.extra.get("wb_note"):
-        notes.append(str(frame.meta.extra["wb_note"]))
+    _frame, notes = develop_file(src_path, out_path, job.recipe, fmt=job.fmt, bits=job.bits, quality=job.quality,
+                                 overwrite=True, border=job.frame, raw=job.raw, cfa=job.cfa,
+                                 profile=profile_path if profile_path is not None else job.profile,
+                                 max_pixels=job.max_pixels, timings=timings)
     return notes
 
 

@@ -16,12 +16,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 
-#: camera raw and DNG extensions LibRaw reads (lower case, no dot)
-RAW_EXTENSIONS = frozenset("""
-3fr ari arw bay cap cr2 cr3 crw dcr dcs dng drf eip erf fff gpr iiq k25 kdc mdc mef mos mrw nef nrw orf
-pef ptx pxn r3d raf raw rw2 rwl rwz sr2 srf srw sti x3f""".split())
-MOSAIC_IMAGE_EXTENSIONS = frozenset({"png", "tif", "tiff"})
-DUMP_EXTENSIONS = frozenset({"raw", "bin"})
+from ..io.formats import DUMP_EXTENSIONS, MOSAIC_IMAGE_EXTENSIONS, RAW_EXTENSIONS  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

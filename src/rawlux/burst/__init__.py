@@ -1,7 +1,8 @@
 """Burst photography: align and merge raw frames (night), brackets (HDR, exposure fusion), DNG out.
 
-- :func:`merge_burst` — hand-held burst → one clean raw (HDR+-style tile alignment, robust
-  kernel-regression merge on the mosaic), see :mod:`.align` and :mod:`.merge`;
+- :func:`merge_burst` — hand-held burst → one clean raw (HDR+-style tile alignment, robust merge on
+  the mosaic — frames with aliased detail are demosaiced before resampling — then spatial denoising
+  by the number of frames merged), see :mod:`.align` and :mod:`.merge`;
 - :func:`merge_hdr` — exposure brackets → one scene-linear HDR raw mosaic, see :mod:`.hdr`;
 - :func:`fuse_exposures` — exposure fusion (Mertens et al. 2007) of developed brackets, see :mod:`.fusion`;
 - :mod:`.simulate` — the burst simulator used by the tests and ``benchmarks/bench_burst.py``.

@@ -18,7 +18,9 @@ from numba import njit, prange
 from ..errors import InputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, State
 from .align import ReferencePyramid, TileFlow, align, bayer_grey, sharpness
-from .merge import Accumulator, MergeParams, RefStats, noise_from_meta, robustness
+from .merge import (Accumulator, MergeParams, RefStats, aliased_fraction, demosaic_frame, noise_from_meta,
+                    resample_demosaiced, resample_planes, residual_noise_fraction, robustness,
+                    robustness_aligned, spatial_denoise)
 
 FrameLike = Union[str, "os.PathLike[str]", Frame]
 
@@ -147,6 +149,16 @@ def _parse_ref(ref: int | str | None, n: int) -> int | None:
 
 # ----------------------------------------------------------------------------- merge
 
+def _neutral(frame: Frame) -> np.ndarray:
+    """Camera RGB of a neutral (G = 1) for white-balancing the demosaic; ones when unknown or invalid."""
+    n = frame.meta.as_shot_neutral
+    if n is not None:
+        v = np.asarray(n, np.float64).ravel()[:3]
+        if v.size == 3 and np.all(np.isfinite(v)) and np.all(v > 0):
+            return (v / v[1]).astype(np.float32)
+    return np.ones(3, np.float32)
+
+
 def to_raw_frame(cfa: np.ndarray, ref: Frame, *, noise: tuple[float, float] | None = None,
                  n_eff: float = 1.0, baseline_shift: float = 0.0, note: str = "burst") -> Frame:
     """A normalised merged mosaic → RAW-state uint16 Frame with the reference's metadata."""
@@ -194,6 +206,15 @@ def merge_burst(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
     pattern = ref_frame.meta.cfa_pattern
     nz = noise if noise is not None else noise_from_meta(ref_frame.meta, ref_cfa)
     e_ref = exposure_of(ref_frame)
+    neutral = _neutral(ref_frame)
+    method = p.method
+    if method not in ("auto", "demosaic", "cubic", "kernel"):
+        raise ParameterError(f"merge method {method!r}: expected auto, demosaic, cubic or kernel")
+    if p.kernel not in ("lanczos3", "cubic"):
+        raise ParameterError(f"merge kernel {p.kernel!r}: expected lanczos3 or cubic")
+    if method == "auto":  # demosaicing every frame pays off where the raw planes are aliased
+        method = "demosaic" if n > 1 and aliased_fraction(ref_cfa, pattern, nz) >= p.alias_fraction else "cubic"
+        p = replace(p, method=method)
     acc = Accumulator(ref_cfa.shape, pattern, p)
     h2, w2 = ref_cfa.shape[0] // 2, ref_cfa.shape[1] // 2
     zero = TileFlow.zero(ref_cfa.shape)
@@ -216,13 +237,32 @@ def merge_burst(inputs: Sequence[FrameLike], *, ref: int | str | None = "auto",
                 cfa *= np.float32(gain)
             g = bayer_grey(cfa)
             flow = align(pyr, g, noise=nz)
-            rob = robustness(stats, cfa, flow, p)
-            acc.add(cfa, flow, rob)
+            if method in ("demosaic", "cubic"):
+                if method == "demosaic":
+                    rgb = demosaic_frame(cfa, pattern, neutral, p.demosaic)
+                    aligned, outside = resample_demosaiced(rgb, pattern, neutral, flow, cfa.shape, p.kernel)
+                    del rgb
+                else:
+                    aligned, outside = resample_planes(cfa, pattern, flow, p.both_greens)
+                rob = robustness_aligned(stats, aligned, outside, p)
+                acc.add_aligned(aligned, rob)
+                del aligned
+            else:
+                rob = robustness(stats, cfa, flow, p)
+                acc.add(cfa, flow, rob)
             flows[k] = flow
             weights[k] = float(rob.mean())
             greys[k] = None
     merged = acc.result(ref_cfa)
     n_eff = float(sum(weights))
-    frame = to_raw_frame(merged, ref_frame, noise=nz, n_eff=max(n_eff, 1.0))
-    frame.meta.extra["burst"] = {"frames": n, "ref": r, "weights": [round(w, 4) for w in weights]}
+    left = 1.0
+    if n > 1 and p.spatial > 0:
+        temporal = merged
+        merged = spatial_denoise(temporal, acc.den, nz, pattern, p.spatial)
+        # the DNG's NoiseProfile describes what is left, so that a developer does not denoise twice
+        left = residual_noise_fraction(temporal, merged, acc.den, nz)
+        del temporal
+    frame = to_raw_frame(merged, ref_frame, noise=nz, n_eff=max(n_eff, 1.0) / left)
+    frame.meta.extra["burst"] = {"frames": n, "ref": r, "weights": [round(w, 4) for w in weights],
+                                 "resampling": method, "noise_left_by_spatial_denoise": round(left, 4)}
     return BurstResult(frame, merged, r, flows, weights, [_name(f, i) for i, f in enumerate(frames)])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import guarded
+from ..cli.common import guarded
 from ..errors import OutputError, ParameterError
 
 MODES = ("night", "hdr", "fusion")
@@ -98,6 +98,10 @@ def burst(frames: tuple[str, ...], out: str | None, mode: str, ref: str, out_raw
         res.write_dng(out_raw)
         written.append(out_raw)
     if out:
+        left = res.frame.meta.extra.get("burst", {}).get("noise_left_by_spatial_denoise", 1.0)
+        if left < 1.0 and not any(x.strip().lower().startswith("denoise.") for x in sets):
+            # the merge already denoised by the frame count of every pixel: do not denoise twice
+            rec = build_recipe(None, look, sets=(*sets, "denoise.strength=0"), sidecar=False)
         photo = rawlux.develop(res.frame, recipe=rec)
         rawlux.save(photo, out, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
         written.append(out)

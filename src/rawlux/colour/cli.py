@@ -14,7 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
-from ..cli import guarded
+from ..cli.common import guarded
 from ..errors import InputError, ParameterError
 
 CHARTS = ("colorchecker24",)
@@ -47,10 +47,13 @@ def parse_illuminant(value: str | None) -> tuple[float, float] | None:
 
 def check_exposure(reading: Any, where: str, names: list[str]) -> None:
     """Refuse charts whose patches are clipped or too dark to measure."""
+    # reading.clipped: the share of each patch's pixels with a channel at the sensor's clip level, as the
+    # decoder found it in the data (a real ceiling, not merely the brightest values): only those are refused
     clipped = [k for k in range(24) if reading.clipped[k] > 0.02]
     if clipped:
-        lst = ", ".join(f"{k + 1} ({names[k]})" for k in clipped[:4])
-        raise InputError(f"the chart is saturated: patch {lst} reach the clip level; "
+        lst = ", ".join(f"{k + 1} ({names[k]}, {reading.clipped[k] * 100:.0f}% of it)" for k in clipped)
+        verb = "patch {} reaches" if len(clipped) == 1 else "patches {} reach"
+        raise InputError(f"the chart is saturated: {verb.format(lst)} the clip level; "
                          "expose about one stop less and shoot it again", path=where)
     white = float(np.max(reading.rgb[18]))
     if white < UNDEREXPOSED:
@@ -88,7 +91,9 @@ def run_calibration(chart_path: str, *, out: str | None = None, chart: str = "co
     check_exposure(reading, chart_path, names)
     result = cal.fit_profile(reading.rgb, chart, xy=xy, table=table)
     if out:
-        result.write(out, name=name)
+        make, model = frame.meta.make.strip(), frame.meta.model.strip()
+        camera = model if not make or model.lower().startswith(make.lower()) else f"{make} {model}"
+        result.write(out, name=name, camera=camera)
     if picture:
         swatch_picture(result, picture)
     result.corners = reading.corners  # type: ignore[attr-defined]
@@ -100,7 +105,7 @@ def swatch_picture(result: Any, path: str, size: int = 72) -> Path:
     from PIL import Image, ImageDraw
 
     from . import spaces
-    from .calibrate import delta_e00
+    from .difference import delta_e00
 
     def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
         L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
@@ -151,7 +156,7 @@ def table_text(result: Any) -> str:
 @click.argument("chart_file", metavar="CHART")
 @click.option("--chart", "chart", type=click.Choice(CHARTS), default="colorchecker24", show_default=True,
               help="Which chart is in the photo.")
-@click.option("-o", "--out", "out", required=True, help="Profile to write (.toml), for `rawlux develop --profile`.")
+@click.option("-o", "--out", "out", required=True, help="Profile to write (.toml, or .dcp for other raw developers), for `rawlux develop --profile`.")
 @click.option("--raw", "raw", default=None, metavar="WxH,BITS,PATTERN[,BLACK][,le|be]", help="Read CHART as a headerless sensor dump.")
 @click.option("--cfa", default=None, metavar="PATTERN[,BLACK[,WHITE]]", help="Read CHART as a mosaic stored in a greyscale PNG/TIFF.")
 @click.option("--corners", default=None, metavar="x1,y1,...,x4,y4",

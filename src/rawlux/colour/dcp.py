@@ -270,7 +270,7 @@ def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_division
     are linear in the table; the Jacobian is the chain of that blend and ΔE00's derivative with respect to the
     three blended numbers (finite differences, three evaluations), plus the constant penalty matrix.
     """
-    from .calibrate import delta_e00, xyz_to_lab
+    from .difference import delta_e00, xyz_to_lab
 
     hd, sd = hue_divisions, sat_divisions
     src = np.asarray(matrix_xyz, np.float64)
@@ -347,3 +347,289 @@ def fit_hue_sat_map(matrix_xyz: np.ndarray, ref_xyz: np.ndarray, *, hue_division
     d[:, 1:, :] = ident + q.reshape(hd, sd - 1, 3) * units
     d[..., 1:] = np.clip(d[..., 1:], 0.2, 5.0)
     return HueSatMap(hd, sd, d.astype(np.float32))
+
+
+# ----------------------------------------------------------------------------- DNG profile tables (DCP/DNG)
+#
+# The DNG specification's rendering order for a camera profile: camera → linear ProPhoto RGB (the matrices),
+# HueSatMap (blended 1/2 by the white like the matrices), exposure ramp (BaselineExposure + offset, the black
+# of DefaultBlackRender), LookTable, ProfileToneCurve (applied to the largest and smallest channel, the middle
+# one interpolated so the hue stays), then the output space. A table is indexed by hue (cyclic), saturation and
+# — for 3D tables — value (linear, or sRGB-encoded when the table's encoding says so); each node holds a hue
+# shift in degrees, a saturation scale and a value scale, blended (bi/tri)linearly between nodes.
+
+@nb.njit(cache=True, inline="always")
+def _srgb_enc(v):  # pragma: no cover - compiled
+    if v <= 0.0031308:
+        return 12.92 * v
+    return 1.055 * v ** (1.0 / 2.4) - 0.055
+
+
+@nb.njit(cache=True, inline="always")
+def _srgb_dec(v):  # pragma: no cover - compiled
+    if v <= 0.04045:
+        return v / 12.92
+    return ((v + 0.055) / 1.055) ** 2.4
+
+
+_ENC_N = 8192
+
+
+def _srgb_luts() -> tuple[np.ndarray, np.ndarray]:
+    """sRGB encode and decode tabulated on [0, 1] (the value axis of sRGB-encoded tables): two table reads
+    instead of two powers per pixel (error < 2e-5)."""
+    x = np.linspace(0.0, 1.0, _ENC_N + 1)
+    enc = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    dec = np.where(x <= 0.04045, x / 12.92, np.power((x + 0.055) / 1.055, 2.4))
+    return enc.astype(np.float32), dec.astype(np.float32)
+
+
+@nb.njit(cache=True, inline="always")
+def _lut01(lut, v):  # pragma: no cover - compiled
+    n = lut.shape[0] - 1
+    f = v * n
+    i = min(int(f), n - 1)
+    return lut[i] + (f - i) * (lut[i + 1] - lut[i])
+
+
+@nb.njit(cache=True, inline="always")
+def _table_px(r, g, b, table, srgb, enc, dec):  # pragma: no cover - compiled
+    """One ProPhoto-linear pixel through a DNG HSV table (val, hue, sat, 3); negatives are taken as 0."""
+    r = max(r, 0.0)
+    g = max(g, 0.0)
+    b = max(b, 0.0)
+    mx = max(r, max(g, b))
+    mn = min(r, min(g, b))
+    if mx <= 0.0:
+        return r, g, b
+    vd = table.shape[0]
+    hd = table.shape[1]
+    sd = table.shape[2]
+    c = mx - mn
+    s = c / mx
+    if c <= 0.0:
+        hh = 0.0
+    elif mx == r:
+        hh = (g - b) / c
+        if hh < 0:
+            hh += 6.0
+    elif mx == g:
+        hh = (b - r) / c + 2.0
+    else:
+        hh = (r - g) / c + 4.0
+    hf = hh * hd / 6.0
+    i0 = int(math.floor(hf))
+    fh = hf - i0
+    i0 = i0 % hd
+    i1 = (i0 + 1) % hd
+    sf = s * (sd - 1)
+    j0 = min(int(sf), sd - 2)
+    fs = min(sf - j0, 1.0)
+    j1 = j0 + 1
+    if srgb:
+        venc = _lut01(enc, mx) if mx <= 1.0 else _srgb_enc(mx)
+    else:
+        venc = mx
+    if vd > 1:
+        vf = min(max(venc, 0.0), 1.0) * (vd - 1)
+        k0 = min(int(vf), vd - 2)
+        fv = vf - k0
+        k1 = k0 + 1
+    else:
+        k0 = 0
+        k1 = 0
+        fv = 0.0
+    dh = 0.0
+    ss = 0.0
+    vs = 0.0
+    for kk in range(2):
+        k = k0 if kk == 0 else k1
+        wv = (1.0 - fv) if kk == 0 else fv
+        if wv == 0.0:
+            continue
+        w00 = wv * (1 - fh) * (1 - fs)
+        w01 = wv * (1 - fh) * fs
+        w10 = wv * fh * (1 - fs)
+        w11 = wv * fh * fs
+        dh += w00 * table[k, i0, j0, 0] + w01 * table[k, i0, j1, 0] + w10 * table[k, i1, j0, 0] + w11 * table[k, i1, j1, 0]
+        ss += w00 * table[k, i0, j0, 1] + w01 * table[k, i0, j1, 1] + w10 * table[k, i1, j0, 1] + w11 * table[k, i1, j1, 1]
+        vs += w00 * table[k, i0, j0, 2] + w01 * table[k, i0, j1, 2] + w10 * table[k, i1, j0, 2] + w11 * table[k, i1, j1, 2]
+    hh = hh + dh / 60.0
+    hh = hh - 6.0 * math.floor(hh / 6.0)
+    s = min(s * ss, 1.0)
+    if srgb:
+        ve = max(venc * vs, 0.0)
+        v = _lut01(dec, ve) if ve <= 1.0 else _srgb_dec(ve)
+    else:
+        v = mx * vs
+    k = int(hh)
+    if k > 5:
+        k = 5
+    f = hh - k
+    p = v * (1 - s)
+    q = v * (1 - s * f)
+    t = v * (1 - s * (1 - f))
+    if k == 0:
+        return v, t, p
+    elif k == 1:
+        return q, v, p
+    elif k == 2:
+        return p, v, t
+    elif k == 3:
+        return p, q, v
+    elif k == 4:
+        return t, p, v
+    return v, p, q
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def _dng_table_kernel(img, to_pp, from_pp, table, srgb, enc, dec, out):  # pragma: no cover - compiled
+    n = img.shape[0]
+    for y in nb.prange(n):
+        r0 = img[y, 0]
+        g0 = img[y, 1]
+        b0 = img[y, 2]
+        r = to_pp[0, 0] * r0 + to_pp[0, 1] * g0 + to_pp[0, 2] * b0
+        g = to_pp[1, 0] * r0 + to_pp[1, 1] * g0 + to_pp[1, 2] * b0
+        b = to_pp[2, 0] * r0 + to_pp[2, 1] * g0 + to_pp[2, 2] * b0
+        r, g, b = _table_px(r, g, b, table, srgb, enc, dec)
+        out[y, 0] = from_pp[0, 0] * r + from_pp[0, 1] * g + from_pp[0, 2] * b
+        out[y, 1] = from_pp[1, 0] * r + from_pp[1, 1] * g + from_pp[1, 2] * b
+        out[y, 2] = from_pp[2, 0] * r + from_pp[2, 1] * g + from_pp[2, 2] * b
+
+
+def apply_dng_table(working: np.ndarray, table, working_space: str = spaces.WORKING,
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """Apply a DNG HueSatMap/LookTable (``colour.dcpfile.HsvTable``) to a linear working-space image."""
+    a = np.ascontiguousarray(working, np.float32)
+    shape = a.shape
+    flat = a.reshape(-1, 3)
+    res = np.empty_like(flat) if out is None else out.reshape(-1, 3)
+    to_pp = np.asarray(spaces.rgb_to_rgb(working_space, "prophoto"), np.float64)
+    _dng_table_kernel(flat, to_pp.astype(np.float32), np.linalg.inv(to_pp).astype(np.float32),
+                      np.ascontiguousarray(table.data, np.float32), bool(table.srgb_gamma), *_srgb_luts(), res)
+    return res.reshape(shape)
+
+
+@nb.njit(cache=True, inline="always")
+def _ramp(x, black, slope, radius, qscale):  # pragma: no cover - compiled
+    if x <= black - radius:
+        return 0.0
+    if x >= black + radius:
+        return min((x - black) * slope, 1.0)
+    d = x - (black - radius)
+    return qscale * d * d
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def _camera_render_kernel(img, to_pp, from_pp, black, slope, radius, qscale, lt, lt_srgb, has_lt,
+                          tone, has_tone, enc, dec, out):  # pragma: no cover - compiled
+    n = img.shape[0]
+    nt = tone.shape[0] - 1
+    for y in nb.prange(n):
+        r0 = img[y, 0]
+        g0 = img[y, 1]
+        b0 = img[y, 2]
+        # exposure ramp: black subtracted with a quadratic toe, white at 1
+        r = _ramp(to_pp[0, 0] * r0 + to_pp[0, 1] * g0 + to_pp[0, 2] * b0, black, slope, radius, qscale)
+        g = _ramp(to_pp[1, 0] * r0 + to_pp[1, 1] * g0 + to_pp[1, 2] * b0, black, slope, radius, qscale)
+        b = _ramp(to_pp[2, 0] * r0 + to_pp[2, 1] * g0 + to_pp[2, 2] * b0, black, slope, radius, qscale)
+        if has_lt:
+            r, g, b = _table_px(r, g, b, lt, lt_srgb, enc, dec)
+            r = min(max(r, 0.0), 1.0)
+            g = min(max(g, 0.0), 1.0)
+            b = min(max(b, 0.0), 1.0)
+        if has_tone:
+            # the curve on the largest and smallest channel; the middle one keeps its place between them
+            mx = max(r, max(g, b))
+            mn = min(r, min(g, b))
+            f = mx * nt
+            i = min(int(f), nt - 1)
+            tmx = tone[i] + (f - i) * (tone[i + 1] - tone[i])
+            f = mn * nt
+            i = min(int(f), nt - 1)
+            tmn = tone[i] + (f - i) * (tone[i + 1] - tone[i])
+            if mx - mn <= 1e-12:
+                r = tmx
+                g = tmx
+                b = tmx
+            else:
+                k = (tmx - tmn) / (mx - mn)
+                r = tmn + (r - mn) * k
+                g = tmn + (g - mn) * k
+                b = tmn + (b - mn) * k
+        out[y, 0] = from_pp[0, 0] * r + from_pp[0, 1] * g + from_pp[0, 2] * b
+        out[y, 1] = from_pp[1, 0] * r + from_pp[1, 1] * g + from_pp[1, 2] * b
+        out[y, 2] = from_pp[2, 0] * r + from_pp[2, 1] * g + from_pp[2, 2] * b
+
+
+def tone_curve_lut(points: np.ndarray, size: int = 4097) -> np.ndarray:
+    """A ProfileToneCurve's points as a uniform LUT on [0, 1] (natural cubic spline through the points,
+    linear when there are only two)."""
+    from scipy.interpolate import CubicSpline
+
+    pts = np.asarray(points, np.float64)
+    x = np.linspace(0.0, 1.0, size)
+    if len(pts) < 3:
+        y = np.interp(x, pts[:, 0], pts[:, 1])
+    else:
+        y = CubicSpline(pts[:, 0], pts[:, 1], bc_type="natural")(np.clip(x, pts[0, 0], pts[-1, 0]))
+    return np.clip(y, 0.0, 1.0).astype(np.float32)
+
+
+def black_render_ramp(black: float) -> tuple[float, float, float, float]:
+    """(black, slope, toe radius, toe quadratic scale) of the exposure ramp that maps ``black`` → 0 and
+    1 → 1 with a smooth (C¹) quadratic toe around the black point."""
+    black = float(max(black, 0.0))
+    slope = 1.0 / (1.0 - black)
+    radius = min(0.5 * black, (1.0 / 16.0) / slope)
+    qscale = slope / (4.0 * radius) if radius > 0 else 0.0
+    return black, slope, radius, qscale
+
+
+#: DefaultBlackRender "auto": the black point the DNG reference rendering subtracts (0.5 % of white)
+AUTO_BLACK = 0.005
+
+
+def camera_render(working: np.ndarray, *, look_table=None, tone_curve: np.ndarray | None = None,
+                  black: float = 0.0, gain: float = 1.0, working_space: str = spaces.WORKING,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Exposure ramp → LookTable → ProfileToneCurve on a scene-linear working-space image (display-linear out)."""
+    a = np.ascontiguousarray(working, np.float32)
+    shape = a.shape
+    flat = a.reshape(-1, 3)
+    res = np.empty_like(flat) if out is None else out.reshape(-1, 3)
+    to_pp = np.asarray(spaces.rgb_to_rgb(working_space, "prophoto"), np.float64)
+    from_pp = np.linalg.inv(to_pp)
+    bl, slope, radius, qscale = black_render_ramp(black)
+    lt = np.zeros((1, 1, 2, 3), np.float32) if look_table is None else np.ascontiguousarray(look_table.data, np.float32)
+    tone = tone_curve_lut(tone_curve) if tone_curve is not None else np.linspace(0, 1, 2).astype(np.float32)
+    _camera_render_kernel(flat, (to_pp * gain).astype(np.float32), from_pp.astype(np.float32), np.float32(bl),
+                          np.float32(slope), np.float32(radius), np.float32(qscale), lt,
+                          bool(look_table is not None and look_table.srgb_gamma), look_table is not None,
+                          tone, tone_curve is not None, *_srgb_luts(), res)
+    return res.reshape(shape)
+
+
+def profile_tone(frame: Any, out: np.ndarray) -> tuple[np.ndarray, str | None] | None:
+    """The tone stage's ``method = "profile"``: the camera profile's exposure ramp (BaselineExposureOffset of
+    a chosen DCP, DefaultBlackRender), LookTable and ProfileToneCurve on the scene-linear frame.
+
+    Returns (display-linear pixels, note) or None when the profile has neither a tone curve nor a look table
+    (the caller then uses its filmic curve)."""
+    from ..isp.whitebalance import profile_for
+    from .profile import with_embedded_tables
+
+    if frame.meta.kind == "image":
+        return None
+    prof = with_embedded_tables(profile_for(frame), frame.meta)
+    p = prof.dng
+    if p is None or (p.tone_curve is None and p.look_table is None):
+        return None
+    # a chosen DCP's exposure offset (a DNG's own is already in its BaselineExposure)
+    gain = 2.0 ** p.baseline_exposure_offset if prof.explicit else 1.0
+    black = 0.0 if p.default_black_render == 1 else AUTO_BLACK
+    res = camera_render(frame.pixels, look_table=p.look_table, tone_curve=p.tone_curve, black=black, gain=gain,
+                        out=out)
+    note = None if p.tone_curve is not None else "the profile has a LookTable but no ProfileToneCurve: filmic curve used"
+    return res, note

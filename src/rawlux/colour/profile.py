@@ -68,6 +68,8 @@ class CameraProfile:
     name: str = ""
     assumed: bool = False   # True when no matrix was known and sRGB primaries were assumed
     hue_sat_map: Any = None  # colour.dcp.HueSatMap applied after the matrix (from `rawlux calibrate`)
+    dng: Any = None          # colour.dcpfile.DngProfile: the DCP/DNG profile's tables (HueSatMap, LookTable, ...)
+    explicit: bool = False   # chosen by the user (--profile): its HueSatMap is part of its colour in every look
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -112,8 +114,46 @@ class CameraProfile:
         return cls(cals, ab, name=meta.model or "")
 
     @classmethod
+    def from_dng_profile(cls, p: Any, *, explicit: bool = False) -> "CameraProfile":
+        """From a parsed DCP (or a DNG's embedded profile): colour/dcpfile.DngProfile."""
+        where = p.source
+        cals = []
+        for i in (1, 2):
+            cm = getattr(p, f"color_matrix{i}")
+            if cm is None:
+                continue
+            cm = check_matrix(cm, f"ColorMatrix{i}", exc=InputError, where=where)
+            ill = getattr(p, f"illuminant{i}")
+            if ill in temperature.ILLUMINANTS:
+                xy = temperature.illuminant_xy(int(ill))
+            else:
+                xy = spaces.D65_XY if i == 2 or p.color_matrix2 is None else temperature.illuminant_xy(17)
+            fm = getattr(p, f"forward_matrix{i}")
+            if fm is not None:
+                fm = check_matrix(fm, f"ForwardMatrix{i}", exc=InputError, where=where)
+            cals.append(Calibration(xy=xy, color_matrix=cm, forward_matrix=fm))
+        if not cals:
+            raise InputError("the profile has no ColorMatrix", path=where)
+        tables = (p.hue_sat_map1, p.hue_sat_map2 or p.hue_sat_map1)
+        if len(cals) == 2 and abs(cals[0].cct - cals[1].cct) < 1.0:
+            cals = cals[:1]                     # two calibrations under the same light: the first is used
+        if len(cals) == 2 and cals[0].cct > cals[1].cct:   # calibration 0 = lower CCT; tables follow matrices
+            cals.reverse()
+            tables = (tables[1], tables[0])
+        prof = cls(cals, name=p.profile_name or p.unique_camera_model or Path(where).stem, dng=p, explicit=explicit)
+        prof._hsm_pair = tables
+        return prof
+
+    @classmethod
     def from_file(cls, path: str | Path) -> "CameraProfile":
+        """A profile file: rawlux TOML, a DCP (``.dcp``), or a DNG (its embedded profile)."""
         where = str(path)
+        from . import dcpfile
+
+        if dcpfile.is_dcp(path):
+            return cls.from_dng_profile(dcpfile.read_dcp(path), explicit=True)
+        if str(path).lower().endswith(".dng"):
+            return cls.from_dng_profile(dcpfile.read_dng_profile(path), explicit=True)
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
@@ -147,6 +187,30 @@ class CameraProfile:
             from .dcp import HueSatMap
             hsm = HueSatMap.from_dict(data["hue_sat_map"], where)
         return cls(cals, name=str(name), hue_sat_map=hsm)
+
+    # ------------------------------------------------------------------ DNG profile tables
+    def hue_sat_table(self, xy: tuple[float, float]) -> Any:
+        """The DNG HueSatMap for the scene white ``xy`` (tables 1/2 blended like the matrices), or None."""
+        pair = getattr(self, "_hsm_pair", None)
+        if pair is None or pair[0] is None:
+            return None
+        t = pair[0].blend(pair[1], self._weight(xy)) if len(self.calibrations) == 2 else pair[0]
+        return None if t.is_identity() else t
+
+    def check_camera(self, meta: Any, allow_any: bool = False) -> str | None:
+        """Refuse a DCP made for another camera (ParameterError) unless ``allow_any``; a note when unknown."""
+        p = self.dng
+        if p is None or p.kind != "dcp" or not p.unique_camera_model:
+            return None
+        want = _norm_model(p.unique_camera_model)
+        have = {_norm_model(m) for m in _camera_names(meta) if m}
+        if not have:
+            return f"the photo names no camera: profile for {p.unique_camera_model!r} used as given"
+        if want in have or allow_any:
+            return None if want in have else f"profile for {p.unique_camera_model!r} used on another camera"
+        cam = max(_camera_names(meta), key=len)
+        raise ParameterError(f"profile {p.source} is for the camera {p.unique_camera_model!r}, not this photo's "
+                             f"{cam!r}; pass --profile-any-camera (colour.profile_any_camera=true) to use it anyway")
 
     # ------------------------------------------------------------------ the DNG maths
     def _weight(self, xy: tuple[float, float]) -> float:
@@ -227,6 +291,49 @@ class CameraProfile:
         """White-balanced camera RGB → linear working RGB (D65); white → (1, 1, 1)."""
         m = spaces.xyz_to_rgb(working) @ spaces.adaptation(D50, spaces.SPACES[working][1]) @ self.camera_to_xyz_d50(xy, neutral)
         return m
+
+
+def with_embedded_tables(prof: "CameraProfile", meta: Any) -> "CameraProfile":
+    """The profile with its DNG tables attached: for the file's own profile (not one the user chose), the
+    HueSatMap/LookTable/ProfileToneCurve the DNG embeds are read from ``meta.source`` once, when a look asks
+    for the camera's own rendering."""
+    if prof.dng is not None or prof.explicit or prof.assumed or getattr(prof, "_embedded_read", False):
+        return prof
+    prof._embedded_read = True  # type: ignore[attr-defined]
+    src = getattr(meta, "source", None)
+    if not src or meta.kind == "image":
+        return prof
+    from . import dcpfile
+
+    try:
+        with open(src, "rb") as f:
+            head = f.read(4)
+        if head[:2] not in (b"II", b"MM"):
+            return prof
+        p = dcpfile.read_dng_profile(src)
+    except (InputError, ParameterError, OSError):
+        return prof
+    prof.dng = p
+    pair = (p.hue_sat_map1, p.hue_sat_map2 or p.hue_sat_map1)
+    if len(prof.calibrations) == 2 and p.illuminant1 in temperature.ILLUMINANTS \
+            and p.illuminant2 in temperature.ILLUMINANTS \
+            and temperature.illuminant_cct(int(p.illuminant1)) > temperature.illuminant_cct(int(p.illuminant2)):
+        pair = (pair[1], pair[0])
+    prof._hsm_pair = pair  # type: ignore[attr-defined]
+    return prof
+
+
+def _norm_model(s: str) -> str:
+    return "".join(ch for ch in s.lower() if ch.isalnum())
+
+
+def _camera_names(meta: Any) -> list[str]:
+    """The names a photo gives its camera: DNG UniqueCameraModel, EXIF Model, Make + Model."""
+    make, model = (getattr(meta, "make", "") or "").strip(), (getattr(meta, "model", "") or "").strip()
+    names = [meta.extra.get("unique_camera_model", "") if hasattr(meta, "extra") else "", model]
+    if make and model and not model.lower().startswith(make.split()[0].lower()):
+        names.append(f"{make} {model}")
+    return [n for n in names if n]
 
 
 def _calibration_xy(c: dict[str, Any], where: str) -> tuple[float, float]:

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ImageTooLarge, InputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, Metadata, State
 
-DEFAULT_MAX_PIXELS = 250_000_000
+from .formats import DEFAULT_MAX_PIXELS  # noqa: E402 - the one pixel limit (io/formats.py)
 
 
 @contextlib.contextmanager
@@ -177,24 +177,36 @@ def sniff(head: bytes) -> str:
 
 def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None,
                cfa: str | CfaSpec | None = None, profile: Any = None,
-               max_pixels: int | None = None) -> Frame:
-    """Decode ``path`` into a Frame (RAW state for sensor data, SCENE_LINEAR for images)."""
+               max_pixels: int | None = None, hdr: bool = False, allow_truncated: bool = False) -> Frame:
+    """Decode ``path`` into a Frame (RAW state for sensor data, SCENE_LINEAR for images).
+
+    Before any decoder sees the file, :mod:`rawlux.io.preflight` checks it (a regular file; TIFF/DNG structure
+    and tags; JPEG/PNG sizes against their data). A file whose pixel data are not all there is refused unless
+    ``allow_truncated=True``: then what is there is developed, the missing rows black, with a notice.
+
+    ``hdr=True``: an Ultra HDR (gain-map) JPEG with its gain map applied, scene-referred (see
+    :func:`rawlux.io.ultrahdr.open_hdr`); an InputError for any file without HDR data."""
+    from . import preflight
+
     p = str(path)
     limit = max_pixels or max_pixels_default()
-    if not os.path.exists(p):
-        raise InputError("no such file", path=p)
-    if os.path.isdir(p):
-        raise InputError("is a directory, not an image file", path=p)
+    size = preflight.regular_file(p)         # stat only: a FIFO or a device is refused before it is opened
     try:
-        size = os.path.getsize(p)
         with open(p, "rb") as fh:
             head = fh.read(64)
     except OSError as e:
         raise InputError(f"cannot be read: {e.strerror or e}", path=p) from None
     if size == 0:
         raise InputError("is empty (0 bytes)", path=p)
+    report = preflight.check(p, head, size, limit=limit, allow_truncated=allow_truncated) if raw is None else None
+    if hdr:
+        from .ultrahdr import open_hdr
+        return open_hdr(p, limit)
     with quiet_native_stderr():
-        frame = _dispatch(p, head, size, limit, raw, cfa)
+        frame = _dispatch(p, head, size, limit, raw, cfa, report)
+    if report is not None and report.truncated:
+        if "truncated" not in frame.meta.extra:
+            _truncation_notice(frame, report.truncation_message() + "; developed what is there")
     if profile is not None:            # a profile file, or one already loaded (a CLI loads it once for all files)
         from ..colour.profile import CameraProfile
         prof = profile if isinstance(profile, CameraProfile) else CameraProfile.from_file(profile)
@@ -202,7 +214,13 @@ def open_image(path: str | os.PathLike[str], *, raw: str | RawSpec | None = None
     return frame
 
 
-def _dispatch(p: str, head: bytes, size: int, limit: int, raw: Any, cfa: Any) -> Frame:
+def _truncation_notice(frame: Frame, text: str) -> None:
+    from ..optics.opcodes import notice
+    frame.meta.extra["truncated"] = text
+    notice(frame.meta, text)
+
+
+def _dispatch(p: str, head: bytes, size: int, limit: int, raw: Any, cfa: Any, report: Any = None) -> Frame:
     if raw is not None:
         spec = raw if isinstance(raw, RawSpec) else RawSpec.parse(raw)
         frame = _read_dump(p, spec, size, limit)
@@ -211,22 +229,25 @@ def _dispatch(p: str, head: bytes, size: int, limit: int, raw: Any, cfa: Any) ->
         frame = _read_mosaic_image(p, spec_c, limit)
     else:
         kind = sniff(head)
+        allow = bool(report is not None and report.allowed)
         if kind in ("jpeg", "png", "heif"):
             from .images import read_display_image
-            frame = read_display_image(p, kind, limit)
+            frame = read_display_image(p, kind, limit, allow_truncated=allow)
         elif kind == "tiff":
             from .dng import read_dng_tags
             tags = read_dng_tags(p)
             if tags is not None:
-                frame = _read_libraw(p, limit, tags)
+                frame = _read_libraw(p, limit, tags, report)
             else:
                 try:
-                    frame = _read_libraw(p, limit, None)
+                    frame = _read_libraw(p, limit, None, report)
                 except InputError:
+                    if report is not None and report.raw_tiff:   # a camera raw LibRaw cannot read: never
+                        raise                                     # develop its thumbnail instead
                     from .images import read_display_image
-                    frame = read_display_image(p, "tiff", limit)
+                    frame = read_display_image(p, "tiff", limit, allow_truncated=allow)
         else:
-            frame = _read_libraw(p, limit, None)
+            frame = _read_libraw(p, limit, None, report)
     return frame
 
 
@@ -236,51 +257,174 @@ def _libraw_orientation(flip: int) -> int:
     return {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}.get(int(flip), 1)
 
 
-def _clip_level(ch: np.ndarray, white: float) -> float | None:
-    """The DN where a channel's values pile up at its top (its real clip level), or None.
-
-    Sensors often saturate below the file's white level and not at one exact value (pixel-to-pixel gain
-    differences spread the pile-up over ~1% of the range); the lower edge of that pile-up is returned."""
-    sub = ch[::2].ravel()
-    if sub.size < 64:
-        return None
-    shift = max(0, int(np.ceil(np.log2(max(white, 1.0) + 1))) - 11)   # ~2048 bins over the range
-    counts = np.bincount((sub >> shift) if sub.dtype.kind == "u" else (sub.astype(np.int64) >> shift))
-    nb = counts.size
-    lo = int(0.6 * nb)
-    if nb - lo < 8:
-        return None
-    top = counts[lo:]
-    k = int(np.argmax(top))
-    peak = int(top[k])
-    base = float(np.median(counts[int(0.4 * nb):lo])) if lo > int(0.4 * nb) else 0.0
-    if peak < max(50, 2e-4 * sub.size) or peak < 8 * max(base, 1.0):
-        return None
-    i = lo + k
-    while i > lo and counts[i - 1] >= 0.1 * peak:
-        i -= 1
-    return float(i << shift)
+#: clips are only looked for above this fraction of the black→white range
+_CLIP_FLOOR = 0.25
+#: half-width of the window a clip may spread over (a gain table applied after the clip, e.g. in-camera lens
+#: shading, spreads one ceiling over a few % of the range), as a fraction of the range
+_CLIP_SPREAD = 0.01
 
 
-def _detect_saturation(mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray, white: float) -> np.ndarray:
-    """Per-colour clip level (normalised to the white level) found from the data."""
+def _noise_sigma_dn(noise_profile: Any, colour: int, level: float, black: float, white: float) -> float | None:
+    """Noise std (DN) at ``level`` from the DNG NoiseProfile (S, O per normalised unit), or None."""
+    if not noise_profile:
+        return None
+    vals = [float(v) for v in noise_profile]
+    if len(vals) >= 6 and len(vals) % 2 == 0:
+        s, o = vals[2 * colour], vals[2 * colour + 1]
+    elif len(vals) == 2:
+        s, o = vals
+    else:
+        return None
+    if not (math.isfinite(s) and math.isfinite(o)) or s < 0:
+        return None
+    span = max(white - black, 1.0)
+    x = max((level - black) / span, 0.0)
+    return math.sqrt(max(s * x + max(o, 0.0), 0.0)) * span
+
+
+def _box(v: np.ndarray, r: int) -> np.ndarray:
+    """Sum of ``v`` over [i - r, i + r] for every i (zero outside)."""
+    cs = np.concatenate([[0.0], np.cumsum(v, dtype=np.float64)])
+    i = np.arange(v.size)
+    return cs[np.minimum(i + r + 1, v.size)] - cs[np.maximum(i - r, 0)]
+
+
+def _clip_level(ch: np.ndarray, white: float, black: float = 0.0, sigma: Any = None) -> float | None:
+    """The DN where a CFA plane clips (the lower edge of its ceiling), or None when it does not clip.
+
+    A clip is a ceiling: the pixels that reached it pile up on one value, or a few values where the camera
+    applied a gain after the clip, *and* they lie in flat plateaus, each within one quantisation step of its
+    same-colour neighbours, where noise would spread them; almost nothing lies above it. A bright flat area (a sky, a wall, the white
+    of a chart) is a bump as wide as the noise with tails on both sides and its pixels differ from their
+    neighbours, so it is never taken for a clip, however large. Evidence, all required:
+
+    1. plateau pixels (within one quantisation step of their right and lower same-colour neighbours) pile up
+       in one window of ±``_CLIP_SPREAD`` of the range, above ``_CLIP_FLOOR`` of the range;
+    2. flat beyond noise: the share of the window's pixels that are plateau pixels is high (≥ 0.2) and ≥ 4× the
+       share noise gives, both as measured just below the window (the data's own noise) and, when ``sigma``
+       (the noise model's std in DN at the level, a number or a function of the level) is known, as predicted
+       for that noise at the data's quantisation step;
+    3. a ceiling: fewer pixels above the window than in it.
+    Where the data are too clean for flatness to tell (the band below is itself flat, e.g. noiseless synthetic
+    data), a pile-up of ≥ 8× the mean count of the band below, with nothing above, is taken as the clip."""
+    if ch.size < 64:
+        return None
+    vals = ch if ch.dtype.kind == "u" else np.clip(np.rint(ch), 0, 65535).astype(np.uint16)
+    span = max(white - black, 1.0)
+    lo = int(black + _CLIP_FLOOR * span)
+    if int(vals.max(initial=0)) < lo:
+        return None
+    vals = np.ascontiguousarray(vals)
+    flat_v = vals.ravel()
+    counts = np.bincount(flat_v).astype(np.float64)
+    n = counts.size
+    # the data's quantisation step at the top of the range: companded files (a tone curve undone by the
+    # decoder) only use every q-th value there; read on well-populated values only (≥ 16 pixels), so that a
+    # sparse tail of a few bright pixels is not taken for a comb
+    pop = np.flatnonzero(counts[lo:] >= 16) + lo
+    pop = pop[pop >= pop[-1] - 0.1 * span] if pop.size else pop
+    q = int(max(1.0, np.median(np.diff(pop)))) if pop.size >= 3 else 1
+    # plateau pixels among the bright ones only: within one quantisation step of the right and the lower
+    # same-colour neighbour (a gain applied after the clip moves neighbours of a plateau by a step at most)
+    h, w = vals.shape
+    idx = np.flatnonzero(flat_v >= lo)
+    idx = idx[(idx % w < w - 1) & (idx < (h - 1) * w)]
+    v0 = flat_v[idx].astype(np.int32)
+    tol = q if q > 1 else 0
+    pv = v0[(np.abs(v0 - flat_v[idx + 1]) <= tol) & (np.abs(v0 - flat_v[idx + w]) <= tol)]
+    plate = np.bincount(pv, minlength=n).astype(np.float64)
+    s = max(2, int(round(_CLIP_SPREAD * span)))
+    min_total = max(64.0, 2e-5 * vals.size)
+    above_all = np.concatenate([np.cumsum(counts[::-1])[::-1], [0.0]])         # pixels ≥ v
+    Hc = _box(counts, s)
+    Hp = _box(plate, s)
+    # (1) the densest window of plateau pixels above the floor
+    if Hp[lo:].max(initial=0.0) >= min_total:
+        p0 = lo + int(np.argmax(Hp[lo:]))                                     # a window holding the pile-up
+        a0 = max(p0 - s, lo)
+        peak = a0 + int(np.argmax(plate[a0:min(p0 + s + 1, n)]))              # its most populated value
+        r_peak = Hp[peak] / max(Hc[peak], 1.0)
+        b0, b1 = max(lo - s, peak - 10 * s), peak - 2 * s                       # the band below the window
+        below_n = float(counts[max(b0, 0):max(b1, 0)].sum()) if b1 > 0 else 0.0
+        r_below = float(plate[max(b0, 0):max(b1, 0)].sum()) / below_n if below_n >= 64 else 0.0
+        if r_below < 0.25:
+            r_ref = r_below
+            sg = sigma(float(peak)) if callable(sigma) else sigma
+            if sg is not None and sg > 0:
+                p_eq = math.erf((tol + 0.5) / (2.0 * sg))                   # P(|neighbour − pixel| ≤ tol)
+                r_ref = max(r_ref, p_eq * p_eq)
+            in_win = Hc[peak]
+            above = above_all[min(peak + s + 1, n)]
+            if r_peak >= max(0.2, 4.0 * r_ref) and above < in_win:
+                # lower edge: go down from the peak while the populated values are mostly plateau pixels
+                level, misses = peak, 0
+                for v in range(peak - 1, max(lo, peak - 3 * s) - 1, -1):
+                    if counts[v] == 0:
+                        continue
+                    if plate[v] >= 0.5 * r_peak * counts[v]:
+                        level, misses = v, 0
+                    elif counts[v] >= 16:
+                        misses += 1
+                        if misses >= 3:
+                            break
+                return float(level)
+            return None
+    # too clean to tell by flatness: a pile-up right at the top of the data
+    vmax = int(np.nonzero(counts)[0][-1])
+    if vmax < lo:
+        return None
+    win = max(1, int(round(0.002 * span)))
+    in_top = float(counts[max(vmax - win, 0):vmax + 1].sum())
+    band = counts[max(vmax - 12 * win, 0):max(vmax - win, 0)]
+    if in_top < min_total or band.size == 0 or in_top < 8.0 * max(float(band.mean()) * (win + 1), 1.0):
+        return None
+    nzi = np.nonzero(counts[max(vmax - win, 0):vmax + 1] >= 0.1 * counts[vmax])[0]
+    return float(max(vmax - win, 0) + int(nzi[0]))
+
+
+def _detect_saturation(mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray, white: float,
+                       noise_profile: Any = None) -> np.ndarray:
+    """Per-colour clip level (normalised to the white level) found from the data; 1 where nothing clips.
+
+    Every CFA plane is tested on its own (:func:`_clip_level`); a colour with two planes (green) needs evidence
+    in both: a ceiling found in one plane counts only if the other holds at least a quarter as many pixels at
+    or above it, so a defect confined to one plane is not a clip. The noise model is the file's NoiseProfile
+    when it has one; the data's own noise (measured just below each candidate) is always used."""
     sat = np.ones(3, dtype=np.float32)
     for c in range(3):
         ys, xs = np.nonzero(colors[:2, :2] == c)
-        levels = [lv for y0, x0 in zip(ys, xs) if (lv := _clip_level(mosaic[y0::2, x0::2], white)) is not None]
-        if not levels:
-            continue
         bl = float(black[c]) if black.size > c else float(black[0])
-        sat[c] = float(np.clip((min(levels) - bl) / max(white - bl, 1.0), 0.05, 1.0))
+        planes = [mosaic[y0::2, x0::2] for y0, x0 in zip(ys, xs)]
+        levels: list[float] = []
+        for k, pl in enumerate(planes):
+            lv = _clip_level(pl, white, bl, lambda lvl, c=c, bl=bl: _noise_sigma_dn(noise_profile, c, lvl, bl, white))
+            if lv is None:
+                continue
+            mine = int(np.count_nonzero(pl >= lv))
+            if any(int(np.count_nonzero(q >= lv - _CLIP_SPREAD * (white - bl))) < 0.25 * mine
+                   for j, q in enumerate(planes) if j != k):
+                continue
+            levels.append(lv)
+        if levels:
+            sat[c] = float(np.clip((min(levels) - bl) / max(white - bl, 1.0), 0.05, 1.0))
     return sat
 
 
-def _read_libraw(path: str, limit: int, tags: Any) -> Frame:
+def _read_libraw(path: str, limit: int, tags: Any, report: Any = None) -> Frame:
     import rawpy
 
+    pad = 0
+    if report is not None and report.truncated:      # allowed: decode the file followed by zeros, blank what
+        pad = report.missing_bytes + max(1 << 20, report.size)   # depends on them (_blank_missing)
+        if report.missing_bytes > 1 << 30:
+            raise InputError(report.truncation_message() + "; too much is missing to develop", path=path)
     rp = rawpy.RawPy()
     try:
-        rp.open_file(path)
+        if pad:         # 0xFF after the end: what a decoder reading past the end of a file mostly sees
+            import io
+            rp.open_buffer(io.BytesIO(_padded(path, pad, 0xFF)))
+        else:
+            rp.open_file(path)
     except rawpy.LibRawFileUnsupportedError:
         rp.close()
         hint = ""
@@ -294,8 +438,10 @@ def _read_libraw(path: str, limit: int, tags: Any) -> Frame:
     try:
         s = rp.sizes
         _check_size(path, int(s.raw_width), int(s.raw_height), limit, "raw image")
+        said: list[str] = []
         try:
-            rp.unpack()
+            with _native_messages(said):
+                rp.unpack()
         except rawpy.LibRawFileUnsupportedError:
             what = "a DNG compressed with a codec LibRaw cannot decode (e.g. GoPro VC-5 .gpr)" if tags is not None else "a raw variant LibRaw cannot decode"
             raise InputError(f"unsupported format or codec: {what}; convert it to an uncompressed or "
@@ -304,9 +450,100 @@ def _read_libraw(path: str, limit: int, tags: Any) -> Frame:
             raise InputError(f"corrupt or truncated raw data ({type(e).__name__}: {e})", path=path) from None
         except MemoryError:
             raise InputError("raw data too large to decode", path=path) from None
-        return _frame_from_rawpy(path, rp, tags)
+        bad = [m for m in said if any(k in m.lower() for k in _DECODER_TROUBLE)]
+        eof = any("end of" in m.lower() for m in bad)
+        if bad and not pad:     # decoders that ran out of data or met corrupt data and carried on
+            if not (eof and report is not None and report.allowed):
+                raise InputError(f"{'truncated' if eof else 'corrupt'} raw data: the decoder reports "
+                                 f"{bad[0].replace(path, '').strip(': ')!r}"
+                                 + ("; develop what is there with --allow-truncated" if eof else ""), path=path)
+        frame = _frame_from_rawpy(path, rp, tags)
+        if bad and not pad:
+            _truncation_notice(frame, f"truncated raw data: the decoder reports {bad[0].replace(path, '').strip(': ')!r}"
+                               f"; developed what it filled in")
+        if pad:
+            _blank_missing(path, frame, np.array(rp.raw_image_visible), pad, report)
+        return frame
     finally:
         rp.close()
+
+
+#: what LibRaw and libjpeg print when the data end early or are corrupt (they go on, filling in)
+_DECODER_TROUBLE = ("premature end", "unexpected end of file", "data corrupted")
+
+
+@contextlib.contextmanager
+def _native_messages(out: list[str]) -> Iterator[None]:
+    """Collect what C libraries print on stderr (fd 2) meanwhile into ``out`` (lines)."""
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read(1 << 16).decode("utf-8", "replace")
+            out.extend(ln for ln in text.splitlines() if ln.strip())
+            if text and os.environ.get("RAWLUX_DEBUG"):
+                sys.stderr.write(text)
+
+
+def _padded(path: str, pad: int, fill: int) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read() + bytes([fill]) * pad
+
+
+def _blank_missing(path: str, frame: Frame, visible: np.ndarray, pad: int, report: Any) -> None:
+    """A truncated raw was decoded with 0xFF after its end. Decode it again with other fillers (0x55, 0xAA): the
+    first row where they differ is the first that depends on missing bytes. The pre-flight's estimate from the
+    strips/tiles present (first_missing_row) bounds it too (decoders that stop at the end give no difference).
+    From that row on the frame is set to black."""
+    import io
+
+    import rawpy
+
+    h = visible.shape[0]
+    r0 = h
+    everything = report.first_missing_row == 0            # nothing to compare: all rows are missing
+    for fill in () if everything else (0x55, 0xAA):
+        rp2 = rawpy.RawPy()
+        try:
+            rp2.open_buffer(io.BytesIO(_padded(path, pad, fill)))
+            rp2.unpack()
+            other = np.array(rp2.raw_image_visible)
+        except rawpy.LibRawError:
+            continue
+        finally:
+            rp2.close()
+        if other.shape == visible.shape:
+            diff = np.any((visible != other).reshape(h, -1), axis=1)
+            if diff.any():
+                r0 = min(r0, int(np.argmax(diff)))
+    if report.first_missing_row is not None and report.main_height > 0:
+        r0 = min(r0, int(report.first_missing_row * h / report.main_height))
+    px = frame.pixels
+    if r0 < h and px.shape[0] == h:
+        m = frame.meta
+        if m.kind == "raw" and m.cfa_pattern and px.ndim == 2:
+            b2 = np.asarray(m.black_level, dtype=np.float32).reshape(2, 2)
+            rows = np.arange(r0, h) % 2
+            px[r0:] = b2[rows][:, np.arange(px.shape[1]) % 2].astype(px.dtype)
+        elif m.kind == "linear_raw" and px.ndim == 3:
+            px[r0:] = np.asarray(m.black_level, dtype=np.float32).reshape(-1)[:px.shape[2]].astype(px.dtype)
+        else:
+            px[r0:] = 0
+    _truncation_notice(frame, report.truncation_message() + f"; developed what is there: rows {r0}..{h - 1} "
+                       f"({100.0 * (h - r0) / max(h, 1):.0f} % of the image) are black" if r0 < h else
+                       report.truncation_message() + "; the decoded pixels do not depend on the missing bytes")
 
 
 def _frame_from_rawpy(path: str, rp: Any, tags: Any) -> Frame:
@@ -402,7 +639,8 @@ def _frame_from_rawpy(path: str, rp: Any, tags: Any) -> Frame:
                 if crop != (0, 0, mosaic.shape[1], mosaic.shape[0]):
                     meta.default_crop = crop
     cols3 = cols
-    meta.saturation = _detect_saturation(mosaic, cols3, np.array([black2[cols3 == c].mean() if np.any(cols3 == c) else 0 for c in range(3)]), white)
+    meta.saturation = _detect_saturation(mosaic, cols3, np.array([black2[cols3 == c].mean() if np.any(cols3 == c) else 0 for c in range(3)]), white,
+                                         noise_profile=meta.noise_profile)
     return Frame(mosaic, State.RAW, meta)
 
 

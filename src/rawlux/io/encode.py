@@ -14,44 +14,12 @@ from ..errors import OutputError, ParameterError
 from ..frame import Frame, State
 from .atomic import EXISTS, atomic_path
 
-FORMATS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
-           ".heic": "heif", ".heif": "heif", ".hif": "heif"}
-EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic"}
-
-
-def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    if fmt:
-        f = {"jpg": "jpeg", "tif": "tiff", "heic": "heif"}.get(fmt.lower(), fmt.lower())
-        if f not in EXTENSIONS:
-            raise ParameterError(f"unknown output format {fmt!r} (valid: jpeg, png, tiff, heif)")
-        return f
-    ext = Path(path).suffix.lower()
-    if ext not in FORMATS:
-        raise ParameterError(f"cannot tell the output format from {str(path)!r}: use .jpg, .png, .tif or .heic, or --format")
-    return FORMATS[ext]
-
-
-def xmp_packet(recipe_toml: str | None, extra: dict[str, str] | None = None) -> bytes:
-    from .. import __version__
-
-    def esc(s: str) -> str:
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    fields = [f'<rawlux:Version>{esc(__version__)}</rawlux:Version>',
-              '<xmp:CreatorTool>rawlux ' + esc(__version__) + '</xmp:CreatorTool>']
-    if recipe_toml:
-        fields.append(f"<rawlux:Recipe>{esc(recipe_toml)}</rawlux:Recipe>")
-    for k, v in (extra or {}).items():
-        fields.append(f"<rawlux:{k}>{esc(v)}</rawlux:{k}>")
-    body = "\n    ".join(fields)
-    return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-            f'<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
-            f'  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
-            f'xmlns:rawlux="https://rawlux.invalid/ns/1.0/">\n    {body}\n  </rdf:Description>\n </rdf:RDF>\n'
-            f'</x:xmpmeta>\n<?xpacket end="w"?>').encode("utf-8")
+from .formats import EXTENSIONS, FORMATS, HDR_FORMATS, format_for  # noqa: E402,F401 - the one table (io/formats.py)
+from .metadata import xmp_packet  # noqa: E402,F401
 
 
 def _quantise(px: np.ndarray, bits: int, bgr: bool = False) -> np.ndarray:
-    from ..isp._kernels import quantise
+    from ..isp.kernels import quantise
 
     out = np.empty(px.shape, np.uint8 if bits == 8 else np.uint16)
     quantise(np.ascontiguousarray(px, dtype=np.float32), np.float32(255.0 if bits == 8 else 65535.0), bgr, out)
@@ -82,6 +50,24 @@ def _jpeg_insert(jpg: bytes, *, icc: bytes | None, exif: bytes | None, xmp: byte
     return jpg[:pos] + b"".join(segs) + jpg[pos:]
 
 
+def _jpeg_bytes(px: np.ndarray, quality: int) -> bytes:
+    """The JPEG stream of BGR uint8 pixels (the SDR JPEG and the Ultra HDR base use exactly this)."""
+    import cv2
+    sampling = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if quality >= 95 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+    ok, buf = cv2.imencode(".jpg", px, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])
+    if not ok:
+        raise OutputError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def xmp_fields(recipe_toml: str | None) -> tuple[str, str]:
+    """rawlux's XMP fields as XML elements and their namespace declarations (for XMP packets built elsewhere)."""
+    pkt = xmp_packet(recipe_toml).decode("utf-8")
+    body = pkt[pkt.index('xmlns:rawlux="https://rawlux.invalid/ns/1.0/">') + len('xmlns:rawlux="https://rawlux.invalid/ns/1.0/">'):
+               pkt.index("</rdf:Description>")].rstrip()
+    return "\n    " + body.strip(), ' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:rawlux="https://rawlux.invalid/ns/1.0/"'
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -93,14 +79,37 @@ def _png_insert(png: bytes, chunks: list[bytes]) -> bytes:
 
 
 def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = None, bits: int = 8,
-         quality: int = 92, overwrite: bool = True, recipe: Any = None, exif: bool = True) -> Path:
+         quality: int = 92, overwrite: bool = True, recipe: Any = None, exif: bool = True,
+         hdr: bool = False, hdr_map: str = "rgb", hdr_scale: int = 1, hdr_headroom: float | None = None,
+         hdr_transfer: str = "pq", hdr_rendition: str = "highlights", hdr_map_quality: int = 90) -> Path:
     """Write ``frame`` to ``path`` atomically and return the path.
 
     A DISPLAY frame is quantised to ``bits`` (8 or 16); a SCENE_LINEAR frame with ``bits=32`` and TIFF gives a
     linear float TIFF (any other combination is encoded by the output stage first).
+
+    ``hdr=True`` (the frame from ``develop(..., keep_scene_linear=True)``): a JPEG becomes an Ultra HDR JPEG (the
+    same SDR JPEG plus a gain map: ``hdr_map`` "rgb" or "mono", at 1/``hdr_scale`` size, up to ``hdr_headroom``
+    stops over SDR white, default from the scene, at most 4; see :mod:`rawlux.io.ultrahdr`); a HEIF/AVIF becomes a
+    10-bit BT.2020 image with the PQ or HLG transfer (``hdr_transfer``; see :mod:`rawlux.io.hdr_heif`).
+    ``hdr_rendition``: "highlights" (the SDR picture with its highlights back) or "scene" (the scene-linear render);
+    ``hdr_map_quality``: JPEG quality of the gain map (higher: a closer HDR, a larger file).
     """
     out = Path(path)
     fmt = format_for(out, format)
+    if hdr:
+        if fmt not in HDR_FORMATS:
+            raise ParameterError(f"--hdr cannot be written as {fmt.upper()} ({out.name}): use .jpg (Ultra HDR gain "
+                                 "map), .avif or .heic (10-bit PQ/HLG)")
+        if bits not in ((8,) if fmt == "jpeg" else (8, 10)):
+            raise ParameterError(f"--bits {bits} with --hdr: the Ultra HDR JPEG base is 8-bit; HEIF/AVIF HDR is always "
+                                 "10-bit (leave --bits at 8 or give 10)")
+        if frame.state is not State.DISPLAY:
+            raise ParameterError(f"save needs a developed (DISPLAY) frame, not {frame.state.name}: call rawlux.develop first")
+        from ..frame import SCENE_LINEAR_KEY
+        if SCENE_LINEAR_KEY not in frame.meta.extra:
+            from .ultrahdr import hdr_rendition
+            hdr_rendition(frame)              # raises the one-line "no HDR data" ParameterError
+        bits = 8
     if bits not in (8, 16, 32):
         raise ParameterError(f"--bits {bits}: must be 8, 16 or 32 (32 = linear float TIFF)")
     if bits == 16 and fmt == "jpeg":
@@ -118,6 +127,12 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
     if not folder.is_dir():
         raise OutputError(f"folder {folder} does not exist", path=out)
 
+    if hdr and fmt in ("heif", "avif"):
+        from .hdr_heif import save_hdr
+        return save_hdr(frame, out, fmt=fmt, quality=int(quality), overwrite=overwrite, recipe=recipe,
+                        exif=exif, headroom=hdr_headroom, transfer=hdr_transfer, rendition=hdr_rendition)
+    if fmt == "avif":
+        raise ParameterError(f"{out.name}: AVIF is written for HDR output only (--hdr); use .heic or .jpg for SDR")
     if bits == 32:
         px = _linear_for_float(frame)
     else:
@@ -129,12 +144,21 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
         from .icc import icc_profile
         icc = icc_profile(frame.meta.output_space or "rec2020", linear=True)
     h, w = px.shape[:2]
-    from .. import __version__
+    from .._version import __version__
     from .metadata import to_exif_bytes
     exif_bytes = to_exif_bytes(frame.meta.exif, width=w, height=h, software=f"rawlux {__version__}") if exif else None
     recipe_toml = recipe.to_toml() if recipe is not None and hasattr(recipe, "to_toml") else (recipe if isinstance(recipe, str) else None)
     xmp = xmp_packet(recipe_toml)
 
+    if hdr:                                # Ultra HDR JPEG: the same base JPEG bytes, then the gain map
+        from .ultrahdr import encode_ultrahdr
+        fields, ns = xmp_fields(recipe_toml)
+        data, _meta = encode_ultrahdr(frame, _jpeg_bytes(px, int(quality)), exif=exif_bytes, icc=icc,
+                                      xmp_fields=fields, xmp_namespaces=ns, mode=hdr_map, scale=hdr_scale,
+                                      headroom=hdr_headroom, rendition=hdr_rendition, map_quality=hdr_map_quality)
+        from .atomic import write_bytes
+        write_bytes(out, data, overwrite=overwrite)
+        return out
     with atomic_path(out, overwrite=overwrite) as tmp:
         _write(fmt, px, tmp, bits=bits, quality=int(quality), icc=icc, exif=exif_bytes, xmp=xmp, meta=frame.meta)
     return out
@@ -156,14 +180,9 @@ def _linear_for_float(frame: Frame) -> np.ndarray:
 def _write(fmt: str, px: np.ndarray, tmp: str, *, bits: int, quality: int, icc: bytes | None,
            exif: bytes | None, xmp: bytes, meta: Any) -> None:
     if fmt == "jpeg":
-        import cv2
-        sampling = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if quality >= 95 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
-        ok, buf = cv2.imencode(".jpg", px,
-                               [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])
-        if not ok:
-            raise OutputError("JPEG encoding failed", path=tmp)
+        jpg = _jpeg_bytes(px, quality)
         with open(tmp, "wb") as fh:
-            fh.write(_jpeg_insert(buf.tobytes(), icc=icc, exif=exif, xmp=xmp))
+            fh.write(_jpeg_insert(jpg, icc=icc, exif=exif, xmp=xmp))
     elif fmt == "png":
         import cv2
         ok, buf = cv2.imencode(".png", px, [cv2.IMWRITE_PNG_COMPRESSION, 3])
@@ -205,7 +224,7 @@ def _exiv2_exif(path: str, ex: dict[str, Any], width: int, height: int) -> None:
     import pyexiv2
     from fractions import Fraction
 
-    from .. import __version__
+    from .._version import __version__
 
     def rat(v: float, lim: int = 10000) -> str:
         f = Fraction(float(v)).limit_denominator(lim)

@@ -37,7 +37,10 @@ def _orient(px: np.ndarray, o: int) -> np.ndarray:
     return apply_orientation(px, o)
 
 
-def read_display_image(path: str, kind: str, limit: int) -> Frame:
+def read_display_image(path: str, kind: str, limit: int, allow_truncated: bool = False) -> Frame:
+    """Decode a JPEG/PNG/TIFF/HEIF. Sizes were checked against the data by :mod:`rawlux.io.preflight`; a file
+    whose data end early is refused, or with ``allow_truncated`` decoded as far as it goes (the decoder fills
+    the rest: black for PNG/TIFF, grey for JPEG) with a notice."""
     from PIL import Image
 
     if kind == "heif":
@@ -62,6 +65,7 @@ def read_display_image(path: str, kind: str, limit: int) -> Frame:
         from .metadata import from_pillow
         exif = from_pillow(im)
         mode = im.mode
+        truncated_note = ""
         try:
             if kind in ("png", "tiff") and mode in ("I;16", "I;16B", "I;16L", "I", "F", "RGB", "RGBA") or kind == "tiff":
                 arr, linear = _read_deep(path, kind)
@@ -73,6 +77,17 @@ def read_display_image(path: str, kind: str, limit: int) -> Frame:
             raise
         except MemoryError:
             raise InputError("image too large to decode in memory", path=path) from None
+        except OSError as e:
+            cut = "truncated" in str(e)
+            if not (allow_truncated and cut):
+                raise InputError(f"corrupt or truncated {kind.upper()} data ({type(e).__name__}: {e})"
+                                 + ("; develop what is there with --allow-truncated" if cut else ""), path=path) from None
+            try:
+                arr, linear = _pillow_truncated(path), False
+            except Exception as e2:  # noqa: BLE001 - any codec error
+                raise InputError(f"corrupt or truncated {kind.upper()} data ({type(e2).__name__}: {e2})",
+                                 path=path) from None
+            truncated_note = f"truncated {kind.upper()} data ({e}); developed what is there"
         except Exception as e:  # noqa: BLE001 - truncated/corrupt data in any codec
             raise InputError(f"corrupt or truncated {kind.upper()} data ({type(e).__name__}: {e})", path=path) from None
     space = _space_from_icc(icc)
@@ -89,7 +104,25 @@ def read_display_image(path: str, kind: str, limit: int) -> Frame:
     meta = Metadata(source=path, kind="image", icc=icc, exif=exif, orientation=1,
                     make=exif.get("Make", ""), model=exif.get("Model", ""))
     meta.extra["input_space"] = space
+    if truncated_note:
+        meta.extra["truncated"] = truncated_note
+        from ..optics.opcodes import notice
+        notice(meta, truncated_note)
     return Frame(np.ascontiguousarray(work, dtype=np.float32), State.SCENE_LINEAR, meta)
+
+
+def _pillow_truncated(path: str) -> np.ndarray:
+    """What Pillow decodes of a truncated file when told to go on (LOAD_TRUNCATED_IMAGES for this call only)."""
+    from PIL import Image, ImageFile
+
+    old = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return _pillow_rgb(im)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = old
 
 
 def _pillow_rgb(im: Any) -> np.ndarray:

@@ -210,3 +210,22 @@ def read_exif_bytes(data: bytes) -> dict[str, Any]:
     if isinstance(o, int):
         out["Orientation"] = o
     return out
+
+
+def xmp_packet(recipe_toml: str | None, extra: dict[str, str] | None = None) -> bytes:
+    from .._version import __version__
+
+    def esc(s: str) -> str:
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    fields = [f'<rawlux:Version>{esc(__version__)}</rawlux:Version>',
+              '<xmp:CreatorTool>rawlux ' + esc(__version__) + '</xmp:CreatorTool>']
+    if recipe_toml:
+        fields.append(f"<rawlux:Recipe>{esc(recipe_toml)}</rawlux:Recipe>")
+    for k, v in (extra or {}).items():
+        fields.append(f"<rawlux:{k}>{esc(v)}</rawlux:{k}>")
+    body = "\n    ".join(fields)
+    return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+            f'<x:xmpmeta xmlns:x="adobe:ns:meta/">\n <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+            f'  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+            f'xmlns:rawlux="https://rawlux.invalid/ns/1.0/">\n    {body}\n  </rdf:Description>\n </rdf:RDF>\n'
+            f'</x:xmpmeta>\n<?xpacket end="w"?>').encode("utf-8")

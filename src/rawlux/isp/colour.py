@@ -19,6 +19,9 @@ from .whitebalance import profile_for
 @dataclass(frozen=True)
 class ColourParams(Params):
     saturation: float = param(1.0, min=0.0, max=2.0, doc="scale chroma in the working space (1 = colourimetric)")
+    rendering: str = param("colourimetric", choices=("colourimetric", "camera"),
+                           doc="camera: also the DNG/DCP profile's own HueSatMap (the look `camera`)")
+    profile_any_camera: bool = param(False, doc="use a DCP made for another camera model")
 
 
 def camera_matrix(frame: Frame) -> np.ndarray:
@@ -42,16 +45,23 @@ class Colour(Stage):
     doc = "camera RGB → linear Rec.2020"
 
     def applies(self, frame: Frame, p: Params) -> bool:
-        return frame.state in self.takes
+        return frame.state in self.takes      # required (pipeline/order.py REQUIRED): enabled=false is refused
 
     def run(self, frame: Frame, p: ColourParams) -> Frame:
 
+        prof = profile_for(frame)
+        note = prof.check_camera(frame.meta, p.profile_any_camera)
+        if note:
+            frame.meta.note(note)
+        if p.rendering == "camera":
+            from ..colour.profile import with_embedded_tables
+            with_embedded_tables(prof, frame.meta)
         mat = camera_matrix(frame)
         if p.saturation != 1.0:
             lum = spaces.rgb_to_xyz(spaces.WORKING)[1]
             sat = p.saturation * np.eye(3) + (1 - p.saturation) * np.outer(np.ones(3), lum)
             mat = sat @ mat
-        from ..pipeline.run import output_buffer
+        from ..pipeline.buffers import output_buffer
         from ._kernels import matrix3
         out = output_buffer(frame)          # per-pixel 3×3: may overwrite the input the pipeline owns
         matrix3(frame.pixels, mat.astype(np.float32), out)
@@ -59,6 +69,14 @@ class Colour(Stage):
         if hsm is not None:                      # a calibrated profile's smooth hue/saturation table
             from ..colour.dcp import apply_hue_sat_map
             out = apply_hue_sat_map(out, hsm)
+        if prof.dng is not None and (prof.explicit or p.rendering == "camera"):   # a DCP/DNG HueSatMap
+            m = frame.meta
+            neutral = np.asarray(m.extra.get("neutral", m.as_shot_neutral if m.as_shot_neutral is not None
+                                             else np.ones(3)), np.float64)
+            table = prof.hue_sat_table(m.white_xy or prof.neutral_to_xy(neutral))
+            if table is not None:
+                from ..colour.dcp import apply_dng_table
+                out = apply_dng_table(out, table, out=out)
         f = frame.with_pixels(out, State.SCENE_LINEAR)
         f.meta.extra["camera_matrix"] = mat
         return f

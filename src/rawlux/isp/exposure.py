@@ -20,9 +20,20 @@ class ExposureParams(Params):
     auto_limit: float = param(3.0, min=0.0, max=8.0, doc="largest automatic correction, in stops either way")
 
 
-def auto_ev(img: np.ndarray, target: float, limit: float, gain: float = 1.0) -> float:
+#: scene-linear level the brightest highlights that did not clip in the raw (their 99.5th percentile) may reach
+#: after the automatic exposure: ≈ 247/255 after the default filmic curve, so a bright sky keeps its gradation
+UNCLIPPED_HEADROOM = 3.0
+#: the same for all pixels, clipped ones included (the tone curve rolls them off toward white)
+CLIPPED_HEADROOM = 8.0
+
+
+def auto_ev(img: np.ndarray, target: float, limit: float, gain: float = 1.0,
+            clip_lum: float | None = None) -> float:
     """Stops that bring the log-average luminance to ``target``, kept so that the brightest 0.5% stay within
-    ~3 stops above white (the tone curve rolls them off)."""
+    ~3 stops above white (the tone curve rolls them off), and so that the brightest 0.5% of the pixels that
+    did not clip in the raw (luminance below ``clip_lum``, the luminance of a neutral at the lowest white-
+    balanced clip level, before ``gain``) stay at ≤ ``UNCLIPPED_HEADROOM``: auto exposure brightens the scene
+    but never pushes a bright unclipped sky or wall into the flat top of the curve."""
     step = max(1, int(math.sqrt(img.shape[0] * img.shape[1] / 250_000)))
     small = img[::step, ::step].reshape(-1, 3)
     lum = small @ (spaces.rgb_to_xyz(spaces.WORKING)[1] * gain).astype(np.float32)
@@ -37,8 +48,23 @@ def auto_ev(img: np.ndarray, target: float, limit: float, gain: float = 1.0) -> 
     ev = 0.5 * ev + 0.5 * math.log2(target / max(med, 1e-4))
     hi = float(np.percentile(lum, 99.5))
     if hi > 0:
-        ev = min(ev, math.log2(8.0 / hi))
+        ev = min(ev, math.log2(CLIPPED_HEADROOM / hi))
+    unc = lum if clip_lum is None else lum[lum < clip_lum * gain]
+    if unc.size >= max(64, lum.size // 100):
+        hi_u = float(np.percentile(unc, 99.5))
+        if hi_u > 0:
+            ev = min(ev, math.log2(UNCLIPPED_HEADROOM / hi_u))
     return float(np.clip(ev, -limit, limit))
+
+
+def clip_luminance(meta) -> float | None:  # type: ignore[no-untyped-def]
+    """Scene luminance of a neutral at the lowest white-balanced raw clip level (None when unknown)."""
+    if meta.saturation is None:
+        return None
+    sat = np.asarray(meta.saturation, np.float64).reshape(-1)[:3]
+    mult = np.ones(3) if meta.wb_multipliers is None else np.asarray(meta.wb_multipliers, np.float64).reshape(-1)[:3]
+    v = float(np.min(sat * mult))
+    return v if np.isfinite(v) and v > 0 else None
 
 
 class Exposure(Stage):
@@ -54,10 +80,10 @@ class Exposure(Stage):
             base = float(m.baseline_exposure) if p.baseline else 0.0
             ev += base
             if p.auto:
-                ev += auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** base)
+                ev += auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** base, clip_lum=clip_luminance(m))
         if ev == 0.0:
             return frame
-        from ..pipeline.run import output_buffer
+        from ..pipeline.buffers import output_buffer
         buf = output_buffer(frame)
         np.multiply(frame.pixels, np.float32(2.0 ** ev), out=buf)
         out = frame.with_pixels(buf)

@@ -73,7 +73,7 @@ class Geometry(Stage):
             px = px[y:y + h, x:x + w]
         o = m.orientation if p.orient else 1
         if o != 1:
-            from ..pipeline.run import owns
+            from ..pipeline.buffers import owns
             px = apply_orientation(px, o, inplace=px is frame.pixels and owns(frame))
         if px is frame.pixels and o == 1:
             return frame

@@ -6,8 +6,11 @@ is a lower bound only. Methods:
 
 - ``reconstruct`` (default): at half resolution, estimate each clipped channel from the unclipped ones and the
   colour of the unclipped surroundings (normalised convolution of chromaticity), never below the clipped value;
-  where every channel clipped, the result is neutral. Estimates are blended toward neutral as more channels clip,
-  so a clipped sky comes out white or plausibly blue, never magenta or cyan.
+  where every channel clipped, the result is neutral. Estimates are blended toward neutral as more channels clip
+  (fading in with how far above the clip the estimate rises, so the repair blends into unclipped surroundings),
+  so a clipped sky comes out white or plausibly blue, never magenta or cyan. Only pixels at the clip levels the
+  decoder found in the data (a real ceiling, see ``io.decode._clip_level``) are touched: a bright unclipped
+  gradation (an overcast sky, a white wall) is left exactly as it is.
 - ``clip``: clip every channel at the lowest clip level: neutral but loses the brightest range.
 - ``none``: leave the data as they are (for measurement).
 """
@@ -110,9 +113,14 @@ def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray, anyc: n
     s_den = (ch * ch * unc).sum(axis=1)
     s = np.where(s_den > 1e-12, s_num / np.maximum(s_den, 1e-12), 0.0).astype(np.float32)
     rec = np.where(mk, np.maximum(v, ch * s[:, None]), v)
-    # toward neutral as more channels clip: 1 clipped → 1/9, 2 → 4/9, 3 → fully neutral
+    # toward neutral as more channels clip: 1 clipped → 1/9, 2 → 4/9, 3 → fully neutral; with 1 or 2 channels
+    # clipped the pull fades in with how far the rebuilt colour rises above the clip (0 at the clip, full 15 %
+    # above it), so pixels that only just reached the clip blend into their unclipped neighbours without a step
     n = mk.sum(axis=1).astype(np.float32)
-    t = np.where(n >= 3, 1.0, (n / 3.0) ** 2).astype(np.float32)
+    excess = np.max(np.where(mk, rec / np.maximum(clip, 1e-6), 0.0), axis=1) - 1.0
+    fade = np.clip(excess / 0.15, 0.0, 1.0)
+    fade = fade * fade * (3.0 - 2.0 * fade)
+    t = np.where(n >= 3, 1.0, (n / 3.0) ** 2 * fade).astype(np.float32)
     peak = rec.max(axis=1)
     neutral_v = np.where(n >= 3, np.maximum(peak, clip.max()), peak)
     out = rec + t[:, None] * (neutral_v[:, None] - rec)

@@ -23,7 +23,7 @@ class Levels(Stage):
     doc = "subtract black (per CFA position, with row/column deltas), divide by white"
 
     def applies(self, frame: Frame, p: Params) -> bool:
-        return frame.state in self.takes   # always: later stages need normalised data
+        return frame.state in self.takes   # required (pipeline/order.py REQUIRED): later stages need normalised data
 
     def run(self, frame: Frame, p: LevelsParams) -> Frame:
         m = frame.meta
@@ -52,5 +52,5 @@ class Levels(Stage):
         f = frame.with_pixels(out, state)
         step = max(1, int(np.sqrt(out.shape[0] * out.shape[1] / 250_000)))
         if not np.any(out[::step, ::step] > 1e-6) and not np.any(out > 1e-6):
-            f.meta.extra["note"] = "the image data are all black (nothing above the black level)"
+            f.meta.note("the image data are all black (nothing above the black level)")
         return f

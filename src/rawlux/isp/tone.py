@@ -3,7 +3,9 @@
 y = peak · x^c / (x^c + s^c), with s chosen so that scene middle grey (0.18) lands on display middle grey
 (``grey_out``) and c set by ``contrast``. Each channel goes through the curve, then the hue each pixel had is
 restored (``hue_preservation``), so bright colours roll off toward white without turning yellow or cyan.
-Display-referred inputs (JPEG, PNG, ...) skip this stage: they are already rendered.
+Display-referred inputs (JPEG, PNG, ...) are already rendered: the stage only marks them display-referred.
+The frame leaves this stage as ``State.DISPLAY_LINEAR`` (linear light, 1.0 = display white), the state every
+look ingredient after it and the output encoding take.
 """
 from __future__ import annotations
 
@@ -14,12 +16,12 @@ import numpy as np
 from ..frame import Frame, State
 from ..pipeline.stage import Params, Stage, param
 
-TONE_METHODS = ("filmic", "none")
+TONE_METHODS = ("filmic", "none", "profile")
 
 
 @dataclass(frozen=True)
 class ToneParams(Params):
-    method: str = param("filmic", choices=TONE_METHODS, doc="filmic sigmoid, or none (colourimetric)")
+    method: str = param("filmic", choices=TONE_METHODS, doc="filmic sigmoid, none (colourimetric), or profile (the camera profile's LookTable and ProfileToneCurve; filmic when it has none)")
     contrast: float = param(1.0, min=0.5, max=2.0, doc="slope of the curve around middle grey (1 = natural)")
     grey_out: float = param(0.18, min=0.05, max=0.4, doc="display-linear value of scene middle grey")
     peak: float = param(1.0, min=0.8, max=1.2, doc="display value the curve approaches at infinite light")
@@ -43,22 +45,38 @@ class Tone(Stage):
     name = "tone"
     Params = ToneParams
     takes = frozenset({State.SCENE_LINEAR})
+    gives = State.DISPLAY_LINEAR
     doc = "filmic scene → display"
 
     def applies(self, frame: Frame, p: Params) -> bool:
-        return (super().applies(frame, p) and frame.meta.kind != "image"
-                and getattr(p, "method", "none") != "none" and not frame.meta.extra.get("display_referred"))
+        return super().applies(frame, p) and getattr(p, "method", "none") != "none"
 
     def run(self, frame: Frame, p: ToneParams) -> Frame:
         from ._kernels import TONE_LUT_MAX, sigmoid_tone_lut
 
+        if frame.meta.kind == "image" or frame.meta.facts.display_referred:
+            f = frame.with_pixels(frame.pixels, State.DISPLAY_LINEAR)   # already rendered: no curve
+            f.meta.facts.display_referred = True
+            return f
+
+        if p.method == "profile":
+            from ..colour.dcp import profile_tone
+            from ..pipeline.buffers import output_buffer
+            done = profile_tone(frame, output_buffer(frame))
+            if done is not None:
+                f = frame.with_pixels(done[0], State.DISPLAY_LINEAR)
+                f.meta.facts.display_referred = True
+                if done[1] is None:
+                    return f
+                frame = f
+                frame.meta.note(done[1])
         c, s_c = p.curve_params()
         grid = (np.linspace(0.0, 1.0, 8193) ** 2) * TONE_LUT_MAX
         lut = curve(grid, p).astype(np.float32)
-        from ..pipeline.run import output_buffer
+        from ..pipeline.buffers import output_buffer
         out = output_buffer(frame)            # element-wise: may reuse the input when the pipeline owns it
         sigmoid_tone_lut(frame.pixels, lut, np.float32(c), np.float32(s_c), np.float32(p.peak),
                          np.float32(p.hue_preservation), out)
-        f = frame.with_pixels(out)
-        f.meta.extra["display_referred"] = True
+        f = frame.with_pixels(out, State.DISPLAY_LINEAR)
+        f.meta.facts.display_referred = True
         return f

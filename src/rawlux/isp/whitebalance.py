@@ -107,7 +107,7 @@ class WhiteBalance(Stage):
                 neutral = estimate_neutral(frame, p.auto_method)
                 if neutral is None:
                     xy = temperature.temp_tint_to_xy(*PRESETS["daylight"])
-                m.extra["wb_note"] = "no as-shot white balance in the file: estimated from the image"
+                m.note("no as-shot white balance in the file: estimated from the image")
         elif p.mode == "auto":
             neutral = estimate_neutral(frame, p.auto_method)
             if neutral is None:

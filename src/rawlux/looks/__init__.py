@@ -27,7 +27,6 @@ from typing import Any
 
 from ..errors import LookError
 
-SCHEMA_VERSION = 1
 _META_KEYS = {"schema_version", "name", "description", "inherits", "tags", "strength"}
 
 
@@ -51,15 +50,7 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
 
 
-def _parse(text: str, where: str) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise LookError(f"{where}: invalid TOML: {e}") from None
-    ver = data.get("schema_version", SCHEMA_VERSION)
-    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1 or ver > SCHEMA_VERSION:
-        raise LookError(f"{where}: schema_version={ver!r} is not supported (this rawlux reads 1..{SCHEMA_VERSION})")
-    return data
+from .schema import SCHEMA_VERSION, parse_look_text as _parse  # noqa: E402,F401 - reading a look file's TOML
 
 
 def _merge_tables(base: dict[str, dict[str, Any]], top: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -97,6 +88,12 @@ def _load_unblended(spec: str | Path, _seen: tuple[str, ...] = ()) -> LookFile:
         lf = _load_unblended(base_spec, _seen)
         return LookFile(name=f"{lf.name}@{at_strength:g}", description=lf.description, tables=lf.tables,
                         path=lf.path, tags=lf.tags, strength=lf.strength * at_strength)
+    if spec_s.lower().endswith(".xmp"):            # a Lightroom/Camera Raw develop preset (looks/xmp.py)
+        from .xmp import look_tables
+        xname, xtables = look_tables(spec_s)
+        base = _load_unblended("natural", _seen)
+        return LookFile(name=xname, description=f"imported from the develop preset {spec_s}",
+                        tables=_merge_tables(base.tables, xtables), path=spec_s, strength=base.strength)
     is_path = spec_s.endswith(".toml") or "/" in spec_s or "\\" in spec_s
     if is_path:
         p = Path(spec_s)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import LookError, ParameterError
 from ..frame import Frame, Metadata, State
-from .lut import Lut, write_cube
+from .lutfiles import Lut, write_cube
 
 SPATIAL = ("vignette", "clarity", "sharpen", "grain")
 SPINE = ("levels", "whitebalance", "highlights", "demosaic", "geometry", "colour", "exposure", "tone")
@@ -28,7 +28,7 @@ SPINE = ("levels", "whitebalance", "highlights", "demosaic", "geometry", "colour
 
 def look_parts(look: str | Path):
     """(recipe, colour ops, spatial stages it uses, spine stages it changes vs natural)."""
-    from ..isp.look import COLOUR_STAGES
+    from .ingredients import COLOUR_STAGES
     from ..pipeline.recipe import Recipe
 
     rec = Recipe.build(look)
@@ -62,7 +62,7 @@ def bake_cube(look: str | Path, size: int = 33, space: str = "srgb", source: str
     (scene-referred: its most saturated colours were compressed smoothly toward the gamut) or "image"
     (JPEG/PNG/TIFF/HEIF: in-gamut colours untouched)."""
     from ..colour import spaces
-    from ..isp.look.grade import colour_function
+    from .ingredients.grade import colour_function
     from ..isp.output import Output, OutputParams
     from ..pipeline.stage import validate
 
@@ -103,6 +103,6 @@ def export_cube(look: str | Path, path: str | Path, size: int = 33, space: str =
         raise ParameterError(f"-o {p}: write a .cube file, or a HaldCLUT .png/.tif (not {ext or 'no extension'!r})")
     lut, notes = bake_cube(look, size, space, source)
     if ext in (".png", ".tif", ".tiff"):
-        from .lut import write_hald
+        from .lutfiles import write_hald
         return write_hald(p, lut), notes
     return write_cube(p, lut, notes), notes

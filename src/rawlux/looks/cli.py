@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import guarded
+from ..cli.common import guarded
 from ..errors import ParameterError
 
 
@@ -160,4 +160,24 @@ def show(name: str) -> int:
 
     lf = load_look(name)
     click.echo(Recipe.build(name).to_toml(as_look=(lf.name, lf.description)))
+    return 0
+
+
+@look.command("import")
+@click.argument("preset", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Look .toml to write.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing look file.")
+@guarded
+def import_cmd(preset: str, out: str, overwrite: bool) -> int:
+    """Turn a Lightroom/Camera Raw develop preset (.xmp) into a rawlux look (.toml)."""
+    from .xmp import import_preset, write_look
+
+    if not out.lower().endswith(".toml"):
+        raise ParameterError(f"-o {out}: the imported look is a .toml file")
+    imp = import_preset(preset)
+    p = write_look(imp, out, overwrite=overwrite)
+    n = imp.notice()
+    if n:
+        click.echo(f"note: {n}", err=True)
+    click.echo(str(p))
     return 0

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import InputError, LookError, ParameterError
 
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp")
+from ..io.formats import PHOTO_EXTENSIONS as IMAGE_EXTS  # noqa: E402 - the one table (io/formats.py)
 WORK_LONG = 512
 LUT_N = 17
 CURVE_X = np.linspace(0.0, 1.0, 11)
@@ -251,9 +251,9 @@ def fit_lut(ue: np.ndarray, te: np.ndarray, n: int = LUT_N, smooth: float = 0.00
 
 
 def _model_apply(lin: np.ndarray, points: list[list[float]], table: np.ndarray) -> np.ndarray:
-    from ..isp.look import colourmath as cm
-    from ..isp.look.curve import CurveParams, apply as curve_apply
-    from .lut import Lut
+    from ..colour import oklab as cm
+    from .ingredients.curve import CurveParams, apply as curve_apply
+    from .lutfiles import Lut
 
     x = curve_apply(lin, CurveParams(points=tuple(tuple(p) for p in points)))
     v = cm.encode(x)
@@ -262,8 +262,8 @@ def _model_apply(lin: np.ndarray, points: list[list[float]], table: np.ndarray) 
 
 
 def _fit(data: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[list[float]], np.ndarray]:
-    from ..isp.look import colourmath as cm
-    from ..isp.look.curve import CurveParams, apply as curve_apply
+    from ..colour import oklab as cm
+    from .ingredients.curve import CurveParams, apply as curve_apply
 
     b = np.concatenate([d[0] for d in data])
     a = np.concatenate([d[1] for d in data])
@@ -275,19 +275,10 @@ def _fit(data: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[list[float]], 
 
 
 def delta_e(lin_a: np.ndarray, lin_b: np.ndarray) -> float:
-    """Mean CIEDE2000 between two display-linear Rec.2020 colour sets (colour-science)."""
-    import warnings
+    """Mean CIEDE2000 between two display-linear Rec.2020 colour sets."""
+    from ..colour.difference import delta_e00_rgb
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import colour
-
-        from ..colour import spaces
-        m = np.asarray(spaces.rgb_to_xyz(spaces.WORKING))
-        wp = colour.XYZ_to_xy(m @ np.ones(3))
-        la = colour.XYZ_to_Lab(np.clip(lin_a, 0, None) @ m.T, wp)
-        lb = colour.XYZ_to_Lab(np.clip(lin_b, 0, None) @ m.T, wp)
-        return float(np.mean(colour.delta_E(la, lb, method="CIE 2000")))
+    return float(np.mean(delta_e00_rgb(lin_a, lin_b)))
 
 
 FIT_SOURCES = ("image", "raw")
@@ -321,7 +312,7 @@ def fit_pairs(folder: str | Path, progress=None, source: str = "image") -> tuple
 def write_look(res: FitResult, out: str | Path, pairs: list[Pair] | None = None) -> tuple[Path, Path]:
     """Write ``out`` (.toml) and its LUT (same name, .cube) next to it."""
     from ..io.atomic import write_text
-    from .lut import Lut, write_cube
+    from .lutfiles import Lut, write_cube
 
     o = Path(out)
     if o.suffix.lower() != ".toml":

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import tomllib
 import typing
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,39 @@ from typing import Any
 from ..errors import LookError
 
 #: look-ingredient stages (each has its own `strength`)
+#: the look-file schema this rawlux reads and writes
+SCHEMA_VERSION = 1
+
+
+def parse_look_text(text: str, where: str) -> dict[str, Any]:
+    """A look file's TOML, its ``schema_version`` checked (``where`` names it in errors)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise LookError(f"{where}: invalid TOML: {e}") from None
+    ver = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1 or ver > SCHEMA_VERSION:
+        raise LookError(f"{where}: schema_version={ver!r} is not supported (this rawlux reads 1..{SCHEMA_VERSION})")
+    return data
+
+
+def toml_value(v: Any) -> str:
+    """One value written as TOML (looks, sidecars and imported presets)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + "}"
+    raise ValueError(f"cannot write {v!r} to TOML")
+
+
 def ingredient_stages() -> tuple[str, ...]:
-    from ..isp.look import LOOK_STAGES
+    from .ingredients import LOOK_STAGES
     return tuple(s for s in LOOK_STAGES if s != "grade")
 
 
@@ -88,7 +121,7 @@ def resolve_lut_path(tables: dict[str, dict[str, Any]], folder: Path, where: str
         return
     full = Path(contained_path(raw, folder, where, "lut.path", "put the LUT next to the look file and name it "
                                "relative to it (e.g. path = \"film.cube\")"))
-    from .lut import read_lut
+    from .lutfiles import read_lut
     try:
         read_lut(full)
     except LookError as e:

@@ -34,10 +34,10 @@ GEOMETRIC = {"WarpRectilinear", "WarpFisheye"}
 
 
 def notice(meta: Any, text: str, level: int = logging.WARNING) -> None:
-    """Record a user-facing notice on the frame (``meta.extra['notices']``) and log it."""
+    """Record a user-facing notice on the frame (``meta.note``, kept in ``meta.facts.notes``) and log it."""
     log.log(level, text)
     if meta is not None:
-        meta.extra.setdefault("notices", []).append(text)
+        meta.note(text)
 
 
 @dataclass
@@ -90,6 +90,8 @@ def _area(r: _Reader) -> dict[str, int]:
     t, l, b, rt, plane, planes, rp, cp = r.take(">8I")
     if b < t or rt < l or rp < 1 or cp < 1 or planes < 1:
         raise ValueError(f"{r.what}: degenerate area ({t},{l})-({b},{rt}) pitch {rp}×{cp} planes {planes}")
+    if plane >= MAX_PLANES or planes > MAX_PLANES:
+        raise ValueError(f"{r.what}: plane {plane} + {planes} planes is beyond the {MAX_PLANES} planes an image has")
     return dict(top=t, left=l, bottom=b, right=rt, plane=plane, planes=planes, row_pitch=rp, col_pitch=cp)
 
 
@@ -171,6 +173,9 @@ def _per_line(r: _Reader) -> dict[str, Any]:
     return a
 
 
+#: most planes an opcode area may name (a DNG image has 1 to 4)
+MAX_PLANES = 16
+
 _DECODERS = {1: _warp_rect, 2: _warp_fish, 3: _vignette, 4: _bad_const, 5: _bad_list, 6: _trim,
              7: _map_table, 8: _map_poly, 9: _gain_map, 10: _per_line, 11: _per_line, 12: _per_line,
              13: _per_line}
@@ -183,8 +188,9 @@ def parse_opcode_list(data: bytes, list_name: str = "OpcodeList", source: str | 
     if len(data) < 4:
         raise InputError(f"{list_name} is {len(data)} bytes, too short to hold its opcode count", path=source)
     (count,) = struct.unpack_from(">I", data, 0)
-    if count > 10_000:
-        raise InputError(f"{list_name} claims {count} opcodes; the tag is corrupt", path=source)
+    if count > 10_000 or 16 * count > len(data) - 4:   # every opcode has a 16-byte header
+        raise InputError(f"{list_name} claims {count} opcodes but its {len(data)} bytes hold at most "
+                         f"{max(len(data) - 4, 0) // 16}; the tag is corrupt", path=source)
     out, o = [], 4
     for i in range(count):
         if o + 16 > len(data):
@@ -237,7 +243,7 @@ def _region(img: np.ndarray, a: dict[str, Any]):
     t, l = min(a["top"], h), min(a["left"], w)
     b, r = min(a["bottom"], h), min(a["right"], w)
     np_ = _planes(img)
-    planes = [p for p in range(a["plane"], a["plane"] + a["planes"]) if p < np_]
+    planes = list(range(min(a["plane"], np_), min(a["plane"] + a["planes"], np_)))
     return slice(t, b, a["row_pitch"]), slice(l, r, a["col_pitch"]), planes
 
 

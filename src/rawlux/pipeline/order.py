@@ -43,7 +43,7 @@ ORDER: list[tuple[str, str, str]] = [
     ("crop", "rawlux.optics.stages:Crop",
      "focal-length/aspect crop in display coordinates, before bokeh so blur sizes match the final frame "
      "and before the look vignette so it is centred on the picture kept"),
-    ("vignette", "rawlux.isp.look.vignette:Vignette",
+    ("vignette", "rawlux.looks.ingredients.vignette:Vignette",
      "look: a gain in EV on scene-linear light, after exposure and before tone, like a lens's fall-off"),
     ("bokeh", "rawlux.optics.bokeh_stage:Bokeh",
      "synthetic depth of field in scene-linear light (highlights bloom), before the tone curve"),
@@ -51,33 +51,41 @@ ORDER: list[tuple[str, str, str]] = [
      "local (edge-aware) tone mapping on the final scene-linear frame, after bokeh so discs bloom from true "
      "radiance, before the global tone curve that it hands a smaller range"),
     ("tone", "rawlux.isp.tone:Tone",
-     "scene-referred → display-referred (filmic curve with highlight roll-off); "
-     "skipped for inputs that are already display-referred"),
-    ("clarity", "rawlux.isp.look.clarity:Clarity",
+     "scene-referred → display-referred (filmic curve with highlight roll-off; gives DISPLAY_LINEAR); "
+     "inputs that are already display-referred are only marked so"),
+    ("clarity", "rawlux.looks.ingredients.clarity:Clarity",
      "look: local contrast on display-referred luminance, before the colour grade (rendered by grade)"),
-    ("sharpen", "rawlux.isp.look.sharpen:Sharpen",
+    ("sharpen", "rawlux.looks.ingredients.sharpen:Sharpen",
      "look: unsharp mask on display-referred luminance, with clarity (rendered by grade)"),
-    ("balance", "rawlux.isp.look.balance:Balance",
+    ("balance", "rawlux.looks.ingredients.balance:Balance",
      "look: white-balance shift of the rendered colour, first of the global colour part (rendered by grade)"),
-    ("curve", "rawlux.isp.look.curve:Curve",
+    ("curve", "rawlux.looks.ingredients.curve:Curve",
      "look: tone curve on display-referred values, after tone (rendered by grade)"),
-    ("saturation", "rawlux.isp.look.saturation:Saturation",
+    ("saturation", "rawlux.looks.ingredients.saturation:Saturation",
      "look: saturation/vibrance on the curved colour (rendered by grade)"),
-    ("hsl", "rawlux.isp.look.hsl:Hsl",
+    ("hsl", "rawlux.looks.ingredients.hsl:Hsl",
      "look: per-hue adjustments after global saturation (rendered by grade)"),
-    ("mixer", "rawlux.isp.look.mixer:Mixer",
+    ("mixer", "rawlux.looks.ingredients.mixer:Mixer",
      "look: channel mixer / monochrome after colour edits, before toning (rendered by grade)"),
-    ("split", "rawlux.isp.look.split:Split",
+    ("split", "rawlux.looks.ingredients.split:Split",
      "look: split toning after the mixer, so monochrome looks can be toned (rendered by grade)"),
-    ("lut", "rawlux.isp.look.lut:Lut",
+    ("lut", "rawlux.looks.ingredients.lut:Lut",
      "look: a creative 3D LUT on the graded display-referred colour (rendered by grade)"),
-    ("grain", "rawlux.isp.look.grain:Grain",
+    ("grain", "rawlux.looks.ingredients.grain:Grain",
      "look: film grain on the finished colour, last ingredient (rendered by grade)"),
-    ("grade", "rawlux.isp.look.grade:Grade",
+    ("grade", "rawlux.looks.ingredients.grade:Grade",
      "look: renders clarity..grain in one fused pass (colour part baked into one 3D LUT); before output"),
     ("output", "rawlux.isp.output:Output",
      "gamut map and encode for the output space: last, after every look stage"),
 ]
+
+#: stages that cannot be switched off (``enabled = false`` is refused with a ParameterError), and why
+REQUIRED: dict[str, str] = {
+    "levels": "every later stage needs black-subtracted, normalised data",
+    "demosaic": "every later stage needs RGB",
+    "colour": "every later stage works in the linear Rec.2020 working space",
+    "output": "a photograph has to be encoded for a display",
+}
 
 #: (a, b): stage a must run before stage b
 RULES: list[tuple[str, str]] = [

@@ -8,29 +8,33 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import LookError, ParameterError
-from .order import get_stage, stage_names
+from .order import REQUIRED, get_stage, stage_names
 from .stage import Params, validate
 
 SIDECAR_SUFFIX = ".rawlux.toml"
 
 
-def parse_set(expr: str) -> tuple[str, str, Any]:
-    """``'tone.contrast=1.2'`` → ``('tone', 'contrast', 1.2)``; the value is read as TOML, else a string."""
+def parse_set(expr: str, *, flag: str = "--set") -> tuple[str, str, Any]:
+    """``'tone.contrast=1.2'`` → ``('tone', 'contrast', 1.2)``; the value is read as TOML, else a string.
+
+    The one ``TABLE.KEY=VALUE`` parser of rawlux: recipes (``--set``), border templates (``--frame-set``,
+    ``rawlux frame --set``), batch and the studio all read assignments with it."""
     if "=" not in expr:
-        raise ParameterError(f"--set {expr!r}: expected stage.field=value")
+        raise ParameterError(f"{flag} {expr!r}: expected stage.field=value")
     key, _, raw = expr.partition("=")
     key = key.strip()
     if key.count(".") != 1:
-        raise ParameterError(f"--set {expr!r}: the key must be stage.field (e.g. tone.contrast=1.2)")
+        raise ParameterError(f"{flag} {expr!r}: the key must be TABLE.KEY (e.g. tone.contrast=1.2)")
     stage, name = (s.strip() for s in key.split("."))
     if not stage or not name:
-        raise ParameterError(f"--set {expr!r}: the key must be stage.field")
+        raise ParameterError(f"{flag} {expr!r}: the key must be TABLE.KEY")
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
@@ -64,13 +68,42 @@ class Recipe:
     layers: list[tuple[str, dict[str, dict[str, Any]]]] = field(default_factory=list)
 
     @classmethod
+    def for_photo(cls, source: str | os.PathLike[str] | None, look: str | os.PathLike[str] | None = None, *,
+                  sidecar: bool | str | os.PathLike[str] = True, recipe_file: str | os.PathLike[str] | None = None,
+                  sets: Iterable[str] = (), overrides: Mapping[str, Any] | None = None) -> "Recipe":
+        """The recipe for one photo — the one recipe builder of rawlux (CLI, batch, studio, ``develop``).
+
+        Layers, lowest first: defaults < look < ``recipe_file`` (a sidecar-format file given for many photos,
+        ``rawlux batch --recipe``) < the photo's sidecar < ``sets`` (``--set``) < ``overrides``.
+        ``sidecar``: True reads ``SOURCE.rawlux.toml`` when it exists, False ignores it, a path reads that file.
+        ``look`` None: the sidecar's look (a name saved in a ``looks/`` folder near the photo is found), else
+        the recipe file's, else ``natural``.
+        """
+        side: Path | None = None
+        if sidecar is True and source is not None:
+            cand = sidecar_path(source)
+            side = cand if cand.is_file() else None
+        elif sidecar not in (False, None, True):
+            side = Path(sidecar)  # type: ignore[arg-type]
+        if look is None:
+            named = sidecar_look(side) if side is not None else None
+            if named and source is not None:
+                named = resolve_sidecar_look(named, source)
+            look = named or (sidecar_look(recipe_file) if recipe_file is not None else None) or "natural"
+        return cls.build(look, sidecar=side, recipe_file=recipe_file, sets=sets, overrides=overrides)
+
+    @classmethod
     def build(cls, look: str | Path | None = "natural", *, sidecar: str | Path | None = None,
-              sets: Iterable[str] = (), overrides: Mapping[str, Any] | None = None) -> "Recipe":
+              sets: Iterable[str] = (), overrides: Mapping[str, Any] | None = None,
+              recipe_file: str | os.PathLike[str] | None = None) -> "Recipe":
+        """The recipe from explicit layers (see :meth:`for_photo`, which also finds the sidecar and its look)."""
         from ..looks import load_look
 
         layers: list[tuple[str, dict[str, dict[str, Any]]]] = []
         lf = load_look(look if look is not None else "natural")
         layers.append((f"look {lf.name}", lf.tables))
+        if recipe_file is not None:
+            layers.append((f"recipe {recipe_file}", read_sidecar(recipe_file)))
         if sidecar is not None:
             layers.append((f"sidecar {sidecar}", read_sidecar(sidecar)))
         set_layer: dict[str, dict[str, Any]] = {}
@@ -101,6 +134,9 @@ class Recipe:
                     if where.startswith("look"):
                         raise LookError(f"{where}: {e}") from None
                     raise ParameterError(f"{where}: {e}") from None
+                if stage in REQUIRED and not params[stage].enabled:
+                    raise ParameterError(f"{where}: {stage}.enabled = false: the {stage} stage cannot be switched "
+                                         f"off ({REQUIRED[stage]})")
         return params
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Recipe":
@@ -139,7 +175,7 @@ class Recipe:
 
     def digest(self) -> str:
         """A stable hash of every resolved param and the rawlux version (for the batch catalog)."""
-        from .. import __version__
+        from .._version import __version__
 
         payload = json.dumps({"v": __version__, "p": self.to_dict(only_changed=False)},
                              sort_keys=True, default=str)
@@ -147,17 +183,12 @@ class Recipe:
 
 
 def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    raise ParameterError(f"cannot write {v!r} to TOML")
+    from ..looks.schema import toml_value
+
+    try:
+        return toml_value(v)
+    except ValueError:
+        raise ParameterError(f"cannot write {v!r} to TOML") from None
 
 
 def sidecar_path(image: str | Path) -> Path:
@@ -190,3 +221,20 @@ def sidecar_look(path: str | Path) -> str | None:
         return None
     look = data.get("look")
     return look if isinstance(look, str) else None
+
+
+def resolve_sidecar_look(name: str, photo: str | os.PathLike[str]) -> str:
+    """A sidecar's look: a built-in name or a path as given; otherwise NAME (or NAME@s) saved as
+    ``looks/NAME.toml`` in the photo's folder or one of the 8 folders above it (where the studio saves looks)."""
+    from ..looks import builtin_names
+    from ..looks.schema import split_spec
+
+    base, strength = split_spec(name)
+    if base in builtin_names() or base.endswith(".toml") or "/" in base or "\\" in base:
+        return name
+    here = Path(photo).resolve().parent
+    for d in [here, *here.parents][:9]:
+        cand = d / "looks" / f"{base}.toml"
+        if cand.is_file():
+            return str(cand) + (f"@{strength:g}" if strength is not None else "")
+    return name

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,8 @@ from typing import Any, Callable, Mapping
 from ..errors import ParameterError
 from ..frame import Frame, State
 from .order import get_stage, stage_names
-from .recipe import Recipe, sidecar_look, sidecar_path
+from .buffers import OWNED as _OWNED, output_buffer, owns  # noqa: F401 - owns/output_buffer: old home
+from .recipe import Recipe, resolve_sidecar_look  # noqa: F401 - resolve_sidecar_look: old home
 
 
 _MALLOC_TUNED = False
@@ -41,62 +41,30 @@ def _tune_malloc() -> None:
         pass
 
 
-def resolve_sidecar_look(name: str, photo: str | os.PathLike[str]) -> str:
-    """A sidecar's look: a built-in name or a path as given; otherwise NAME (or NAME@s) saved as
-    ``looks/NAME.toml`` in the photo's folder or one of the 8 folders above it (where the studio saves looks)."""
-    from ..looks import builtin_names
-    from ..looks.schema import split_spec
-
-    base, strength = split_spec(name)
-    if base in builtin_names() or base.endswith(".toml") or "/" in base or "\\" in base:
-        return name
-    here = Path(photo).resolve().parent
-    for d in [here, *here.parents][:9]:
-        cand = d / "looks" / f"{base}.toml"
-        if cand.is_file():
-            return str(cand) + (f"@{strength:g}" if strength is not None else "")
-    return name
-
-
 def build_recipe(source: str | os.PathLike[str] | None, look: str | os.PathLike[str] | None = None, *,
                  sets: tuple[str, ...] | list[str] = (), overrides: Mapping[str, Any] | None = None,
                  sidecar: bool | str | os.PathLike[str] = True, recipe: Recipe | None = None) -> Recipe:
-    """The recipe for one input: defaults < look < sidecar < --set < overrides."""
+    """The recipe for one input (:meth:`Recipe.for_photo`); a given ``recipe`` gets ``overrides`` on top."""
     if recipe is not None:
         return recipe.with_overrides(overrides) if overrides else recipe
-    side: Path | None = None
-    if sidecar is True and source is not None:
-        cand = sidecar_path(source)
-        side = cand if cand.is_file() else None
-    elif sidecar not in (False, None, True):
-        side = Path(sidecar)  # type: ignore[arg-type]
-    if look is None:
-        named = sidecar_look(side) if side is not None else None
-        look = (resolve_sidecar_look(named, source) if named and source is not None else named) or "natural"
-    return Recipe.build(look, sidecar=side, sets=sets, overrides=overrides)
+    return Recipe.for_photo(source, look, sidecar=sidecar, sets=sets, overrides=overrides)
 
 
-#: id() of the pixel buffer the running pipeline owns exclusively (made by one of its own stages and seen by
-#: no one else): a stage may then write its result into it instead of allocating a new full-size image.
-_OWNED: ContextVar[int | None] = ContextVar("rawlux_owned_pixels", default=None)
-
-
-def owns(frame: Frame) -> bool:
-    """Whether the running pipeline owns ``frame.pixels`` exclusively (see :func:`output_buffer`)."""
-    px = frame.pixels
-    return _OWNED.get() == id(px) and px.dtype == np.float32 and px.flags.c_contiguous and px.flags.writeable
-
-
-def output_buffer(frame: Frame) -> np.ndarray:
-    """Where an element-wise stage may write its H×W×C float32 result: the input buffer itself when the
-    running pipeline owns it (never the caller's frame, never one an ``on_stage`` callback saw), else new."""
-    return frame.pixels if owns(frame) else np.empty_like(frame.pixels)
+from ..frame import SCENE_LINEAR_KEY  # noqa: E402,F401 - its home is frame.py (io reads it, never the runner)
 
 
 def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: str | None = None,
                timings: dict[str, float] | None = None,
-               on_stage: Callable[[str, Frame], None] | None = None) -> Frame:
-    """Run the stages of ``recipe`` from ``start`` up to and including ``stop`` (names from ORDER)."""
+               on_stage: Callable[[str, Frame], None] | None = None,
+               keep_scene_linear: bool = False) -> Frame:
+    """Run the stages of ``recipe`` from ``start`` up to and including ``stop`` (names from ORDER).
+
+    ``keep_scene_linear``: keep the frame as it enters ``tone`` (scene-linear working-space Rec.2020, after
+    exposure, vignette, bokeh and local tone; unclipped, 1.0 = diffuse white) in
+    ``meta.extra[SCENE_LINEAR_KEY]`` of the result, for HDR outputs (``rawlux.save(..., hdr=True)``). The kept
+    buffer is never reused in place by later stages. Nothing is kept for display-referred inputs (JPEG, PNG...),
+    which have no scene-linear data.
+    """
     names = stage_names()
     if start is not None and start not in names:
         raise ParameterError(f"unknown stage {start!r}")
@@ -107,20 +75,25 @@ def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: 
     caller_pixels = frame.pixels
     token = _OWNED.set(None)
     try:
-        return _run(frame, recipe, names[i0:i1], caller_pixels, timings, on_stage)
+        return _run(frame, recipe, names[i0:i1], caller_pixels, timings, on_stage, keep_scene_linear)
     finally:
         _OWNED.reset(token)
 
 
 def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarray,
-         timings: dict[str, float] | None, on_stage: Callable[[str, Frame], None] | None) -> Frame:
+         timings: dict[str, float] | None, on_stage: Callable[[str, Frame], None] | None,
+         keep_scene_linear: bool = False) -> Frame:
+    kept = None
     for name in names:
+        if (keep_scene_linear and name == "tone" and frame.state is State.SCENE_LINEAR
+                and frame.meta.kind != "image" and not frame.meta.facts.display_referred):
+            kept = frame.pixels            # not copied: marked not-owned below, so no stage writes into it
         stage = get_stage(name)
         p = recipe.params[name]
         if not stage.applies(frame, p):
             continue
-        # buffers made by this run's own stages may be reused in place; the caller's never
-        owned = frame.pixels is not caller_pixels and on_stage is None
+        # buffers made by this run's own stages may be reused in place; the caller's never (nor a kept one)
+        owned = frame.pixels is not caller_pixels and on_stage is None and frame.pixels is not kept
         _OWNED.set(id(frame.pixels) if owned else None)
         t0 = time.perf_counter()
         frame = stage.run(frame, p)
@@ -131,6 +104,8 @@ def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarr
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
         if on_stage is not None:
             on_stage(name, frame)
+    if kept is not None:
+        frame.meta.extra[SCENE_LINEAR_KEY] = kept
     return frame
 
 
@@ -138,13 +113,18 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
             recipe: Recipe | None = None, sets: tuple[str, ...] | list[str] = (),
             raw: str | None = None, cfa: str | None = None, profile: Any = None,
             max_pixels: int | None = None, sidecar: bool | str = True, linear: bool = False,
-            timings: dict[str, float] | None = None, **overrides: Any) -> Frame:
+            timings: dict[str, float] | None = None, keep_scene_linear: bool = False,
+            allow_truncated: bool = False, on_stage: Callable[[str, Frame], None] | None = None,
+            **overrides: Any) -> Frame:
     """Develop a file (or a Frame) into a finished, display-encoded Frame.
 
     ``overrides`` are stage params: ``tone={"contrast": 1.2}``, ``tone__contrast=1.2`` or
     ``**{"tone.contrast": 1.2}``. The returned frame carries the recipe in ``meta.extra['recipe']``.
     ``linear=True`` stops before the output encoding: a SCENE_LINEAR frame in the output space's primaries,
-    unclipped (for linear float TIFFs).
+    unclipped (for linear float TIFFs). ``keep_scene_linear=True`` also keeps the scene-linear frame as it
+    enters ``tone`` in ``meta.extra["scene_linear"]`` (what ``rawlux.save(..., hdr=True)`` needs; costs one
+    extra full-size float buffer). ``allow_truncated=True`` develops a file whose pixel data are not all there
+    (missing rows black, with a notice) instead of refusing it.
     """
     _tune_malloc()
     is_frame = isinstance(source, Frame)
@@ -158,7 +138,15 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
             raise ParameterError("this frame is already developed (DISPLAY)")
     else:
         from ..io.decode import open_image
-        frame = open_image(path, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels)  # type: ignore[arg-type]
+        hdr_in = {}
+        if keep_scene_linear and raw is None and cfa is None:
+            from ..io.preflight import regular_file
+            regular_file(path)                     # never read a FIFO or a device (is_ultrahdr reads the file)
+            from ..io.ultrahdr import is_ultrahdr
+            if is_ultrahdr(path):                  # a gain-map JPEG: develop its HDR rendition, not the SDR base
+                hdr_in = {"hdr": True}
+        frame = open_image(path, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels,  # type: ignore[arg-type]
+                           allow_truncated=allow_truncated, **hdr_in)
     if timings is not None:
         timings["decode"] = time.perf_counter() - t0
     if profile is not None and is_frame:
@@ -166,7 +154,7 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
         frame.meta.extra["profile"] = profile if isinstance(profile, CameraProfile) else CameraProfile.from_file(profile)
     if linear:
         names = stage_names()
-        frame = run_stages(frame, rec, stop=names[names.index("output") - 1], timings=timings)
+        frame = run_stages(frame, rec, stop=names[names.index("output") - 1], timings=timings, on_stage=on_stage)
         from ..colour import spaces
         import numpy as np
         space = rec.params["output"].space  # type: ignore[attr-defined]
@@ -175,6 +163,6 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
         frame = frame.with_pixels(cv2.transform(frame.pixels, m), State.SCENE_LINEAR)
         frame.meta.output_space = space
     else:
-        frame = run_stages(frame, rec, timings=timings)
+        frame = run_stages(frame, rec, timings=timings, keep_scene_linear=keep_scene_linear, on_stage=on_stage)
     frame.meta.extra["recipe"] = rec
     return frame

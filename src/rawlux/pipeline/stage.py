@@ -31,15 +31,11 @@ def param(default: Any, *, min: float | None = None, max: float | None = None,
 
 @dataclass(frozen=True)
 class Params:
-    """Base of every stage's params. ``enabled`` switches a stage off."""
+    """Base of every stage's params. ``enabled`` switches a stage off (refused for the stages in
+    ``pipeline/order.py`` ``REQUIRED``). Files that carry params (looks, sidecars) are versioned as a whole by
+    their ``schema_version``; params themselves carry no version."""
 
-    VERSION: ClassVar[int] = 1
     enabled: bool = param(True, doc="run this stage")
-
-    @classmethod
-    def migrate(cls, values: dict[str, Any], version: int) -> dict[str, Any]:
-        """Bring values written for an older VERSION up to date (identity by default)."""
-        return values
 
 
 class Stage(abc.ABC):

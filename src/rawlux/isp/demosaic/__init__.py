@@ -4,9 +4,12 @@
 white-balanced: the stage feeds white-balanced data, which is what colour-difference methods want)
 and returns H×W×3 float32. Methods are registered by name in ``DEMOSAIC_METHODS``, one module each:
 
-- ``rcd``: ratio-corrected directional interpolation, a tiled numba kernel; the default (fast);
-- ``residual``: directional minimised-Laplacian residual interpolation with gradient-weighted fusion and
-  edge-directed chroma residuals (highest quality);
+- ``ri``: directional minimised-Laplacian residual interpolation with gradient-weighted fusion and
+  edge-directed chroma residuals, one fused, tiled numba kernel; the default (quality of ``residual``, at
+  interactive speed);
+- ``rcd``: Ratio Corrected Demosaicing (Sanz Rodríguez), a tiled numba kernel; the fastest;
+- ``residual``: the same family as ``ri`` written with OpenCV box filters and numpy (the reference the kernel
+  is tested against; slower);
 - ``bilinear``: the reference.
 
 Borders are handled by mirroring about the edge pixel, which keeps the CFA phase; any size from 2×2 up works
@@ -27,10 +30,11 @@ DEMOSAIC_METHODS: dict[str, str] = {
     "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
     "rcd": "rawlux.isp.demosaic.rcd:rcd",
     "residual": "rawlux.isp.demosaic.residual:residual",
+    "ri": "rawlux.isp.demosaic.ri:ri",
 }
-#: the default: rcd runs at interactive speed (≥ 30 MP/s on 2 cores); residual is ~0.4–0.8 dB better and
-#: ~15× slower (numbers in benchmarks/bench_demosaic.py)
-DEFAULT_METHOD = "rcd"
+#: the default: ri has residual interpolation's quality (0.3–1 dB over rcd) at about half rcd's speed
+#: (numbers in benchmarks/bench_demosaic.py and the README)
+DEFAULT_METHOD = "ri"
 
 
 def get_method(name: str) -> Callable[[np.ndarray, str], np.ndarray]:

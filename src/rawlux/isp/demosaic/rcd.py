@@ -1,23 +1,30 @@
-"""Ratio-corrected directional demosaicing (RCD class): the fast default.
+"""Ratio Corrected Demosaicing (RCD, L. Sanz Rodríguez, 2017): the fastest method.
 
-The method follows the ideas of L. Sanz Rodríguez's *Ratio Corrected Demosaicing*, written here from the
-description, not from any implementation:
+Written from the published description of the method, not from any implementation:
 
-1. a vertical/horizontal discriminator per pixel: the energy of same-colour first and second differences
-   along each axis, summed over a 3-pixel window, as the ratio ``V / (V + H)``;
-2. a low-pass "luminance" of the mosaic (a 3×3 kernel that weighs R, G and B equally around every site);
+1. vertical/horizontal discrimination: at every pixel the 7-tap colour-difference high-pass along each axis,
+   ``(c[-3] - c[-1] - c[+1] + c[+3]) - 3 (c[-2] + c[+2]) + 6 c[0]``, is squared and summed over the pixel and
+   its two neighbours along that axis (floored at eps²), giving ``V`` and ``H``; the discriminator is
+   ``V / (V + H)`` (0: interpolate vertically, 1: horizontally);
+2. a low-pass of the mosaic (3×3 kernel [1 2 1; 2 4 2; 1 2 1], which weighs R, G and B the same around
+   every site);
 3. green at red/blue sites: each of the four green neighbours is scaled by the ratio of the low-pass at the
-   site to the low-pass half-way to the next same-colour site (ratio correction), the two estimates of an axis
-   are blended by inverse gradients, and the two axes by the discriminator (taken from the four diagonal
-   neighbours where they are more decided than the site itself);
-4. red at blue sites and blue at red sites: colour differences of the four diagonal neighbours, blended the
-   same way with a diagonal discriminator;
-5. red and blue at green sites: colour differences of the four axial neighbours, blended with the
-   vertical/horizontal discriminator.
+   site to the low-pass at the next same-colour site that way (``2 L0 / (L0 + L2)``: the ratio correction,
+   kept to [0.25, 4] and neutral where the low-pass is not positive, for black-subtracted noise); the two
+   estimates of an axis are blended by inverse one-sided gradients (four terms over five pixels), the two
+   axes by the discriminator, taken from the four diagonal neighbours' mean where that is more decided than
+   the pixel's own;
+4. red at blue sites and blue at red sites: a diagonal discriminator ``P / (P + Q)`` built the same way (the
+   7-tap high-pass along each diagonal, squared, summed over three pixels along it) blends the colour
+   differences of the four diagonal neighbours, each pair weighted by inverse one-sided gradients;
+5. red and blue at green sites: the colour differences of the four axial neighbours, weighted per channel
+   by ``N = eps + |G − G[y−2]| + |C[y−1] − C[y+1]| + |C[y−1] − C[y−3]|`` (S, W, E by symmetry), the axes
+   blended by the vertical/horizontal discriminator.
 
 The kernel is one numba function, tiled (every tile is loaded once with mirrored borders, processed in
 L2-sized buffers, and written out), parallel over tiles, so memory traffic is one read of the mosaic and one
-write of the RGB image. Mirroring about the edge pixel keeps the CFA phase, so borders are exact mosaics.
+write of the RGB image. Mirroring about the edge pixel keeps the CFA phase, so borders are exact mosaics; the
+margin (10 px) covers the method's support, so the tiles are seamless.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from ...frame import BAYER_PATTERNS
 
 _TILE_H = 128
 _TILE_W = 256
-_MARGIN = 8  # even, so the CFA phase of a padded tile equals that of the image
+_MARGIN = 10  # even, so the CFA phase of a padded tile equals that of the image; covers the support (10 px)
 
 
 def _kernel():

@@ -13,8 +13,8 @@ from . import DEMOSAIC_METHODS, demosaic
 @dataclass(frozen=True)
 class DemosaicParams(Params):
     method: str = param("auto", choices=lambda: ["auto", *DEMOSAIC_METHODS],
-                        doc="demosaic method: rcd (fast, the default), residual (highest quality, slower), "
-                            "bilinear; auto picks the default")
+                        doc="demosaic method: ri (residual interpolation, the default), rcd (fastest), "
+                            "residual (ri's reference implementation, slower), bilinear; auto picks the default")
 
 
 def _balance_gains(frame: Frame) -> np.ndarray | None:

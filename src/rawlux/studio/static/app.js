@@ -141,7 +141,8 @@
       $("after").src = res.image;
       $("after").dataset.seq = seq;
       drawHistogram(res.histogram);
-      status(res.width + "×" + res.height + " in " + res.ms + " ms");
+      status(res.width + "×" + res.height + " in " + res.ms + " ms" +
+             (res.notes && res.notes.length ? " · note: " + res.notes.join(" · ") : ""));
       if (withBefore) await renderBefore();
     } catch (e) { status(""); say(e.message); }
   }
@@ -249,7 +250,7 @@
         const j = await (await api("GET", "/api/job/" + job)).json();
         bar.value = j.progress;
         status("export: " + j.stage);
-        if (j.state === "done") { say("exported " + j.saved); break; }
+        if (j.state === "done") { say("exported " + j.saved + (j.notes && j.notes.length ? " (note: " + j.notes.join("; ") + ")" : "")); break; }
         if (j.state === "error") { say(j.error); break; }
       }
     } catch (e) { say(e.message); }
