@@ -109,7 +109,8 @@ def quality(names: list[str], work: Path, dirs: list[Path] | None = None) -> Non
         print(f"  {name}: frame0 {s_ref['all']:.2f}, ecc-robust {s_ecc['all']:.2f}, rawlux {s_rl['all']:.2f}",
               flush=True)
     print()
-    what = "given bursts" if dirs else "fine-detail 768×512 scenes (make_burst.py, 8 frames, ISO 3200, ±16 px / ±0.5° shake, moving object)"
+    what = "given bursts" if dirs else ("fine-detail 768×512 scenes (make_burst.py, 8 frames, ISO 3200, "
+                                        "±16 px / ±0.5° shake, moving object)")
     print(f"Burst merge quality: {len(rows)} {what}; ref = frame 0; PSNR dB (score_burst.py: Malvar, 32 px border)")
     print()
     print("| scene | frame 0 all / ghost | ECC-robust all / ghost | rawlux all / ghost | rawlux gain all / ghost "
@@ -131,8 +132,9 @@ def speed(work: Path, runs: int) -> None:
     d = work / "b12"
     if not (d / "burst.json").exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, str(TOOLS / "make_burst.py"), "--src", str(DATA / "raw" / "gopro-hero6-12mp.dng"),
-                        "--size", "4000x3000", "--object", "--iso", "3200", "--seed", "0", "--out", str(d)],
+        subprocess.run([sys.executable, str(TOOLS / "make_burst.py"),
+                        "--src", str(DATA / "raw" / "gopro-hero6-12mp.dng"), "--size", "4000x3000", "--object",
+                        "--iso", "3200", "--seed", "0", "--out", str(d)],
                        check=True, stdout=subprocess.DEVNULL)
         print(f"(made the 12 MP burst in {time.perf_counter() - t:.0f} s)")
     exe = Path(sys.executable).with_name("rawlux")

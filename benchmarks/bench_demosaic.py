@@ -39,6 +39,7 @@ def _methods():
         "rcd (rawlux)": lambda c, p: demosaic(c, p, "rcd"),
         "residual (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "residual"),
         "ri (rawlux, default)": lambda c, p: demosaic(c, p, "ri"),
+        "ari (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "ari"),
     }
 
 
@@ -106,7 +107,7 @@ def speed(repeats: int) -> None:
     print("| method | first call (s) | best (s) | MP/s best | MP/s median |")
     print("|---|---:|---:|---:|---:|")
     for mname, fn in _methods().items():
-        slow = "colour-demosaicing" in mname or "residual" in mname
+        slow = "colour-demosaicing" in mname or "residual" in mname or mname.startswith("ari")
         t0 = time.perf_counter()
         fn(cfa, "RGGB")
         first = time.perf_counter() - t0

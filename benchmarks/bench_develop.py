@@ -2,7 +2,7 @@
 rawtherapee-cli when installed). Each run is a fresh subprocess; wall time and peak RSS (of that child) are
 measured; the table shows the median of N runs.
 
-    python benchmarks/bench_develop.py [--runs 5] [--file ../shared/data/raw/gopro-hero6-12mp.dng]
+    python benchmarks/bench_develop.py [--runs 5] [--file ../shared/data/raw/gopro-hero6-12mp.dng] [--batch 4]
 
 Candidates:
 - rawlux API (warm): one process develops + saves once to warm the numba cache/imports, then the timed
@@ -10,6 +10,12 @@ Candidates:
 - rawlux CLI (cold): `python -m rawlux.cli develop IN -o OUT.jpg` — a whole new process, imports included;
 - rawpy postprocess + Pillow: LibRaw's default AHD develop, sRGB 8-bit, saved as JPEG q92;
 - darktable-cli / rawtherapee-cli when found on PATH.
+
+Then a per-stage table (median over the runs): the cold CLI's `--timings` rows (start-up, setup, decode, each
+stage that ran, encode; first-use imports and numba cache loading land in the stage that triggers them) beside
+the warm in-process develop's (the same ``timings`` of the runner). And, with ``--batch N`` (default 4, 0 to
+skip), `rawlux batch` throughput on N copies of the file (images per minute, the batch's own count, pool
+start-up included).
 """
 from __future__ import annotations
 
@@ -32,11 +38,70 @@ import json, sys, time
 import rawlux
 src, out = sys.argv[1], sys.argv[2]
 rawlux.save(rawlux.develop(src), out, quality=92)          # warm-up: imports, numba cache, LUTs
+stages = {}
 t0 = time.perf_counter()
-rawlux.save(rawlux.develop(src), out, quality=92)
+frame = rawlux.develop(src, timings=stages)
+t1 = time.perf_counter()
+rawlux.save(frame, out, quality=92)
 dt = time.perf_counter() - t0
-print(json.dumps({"inner_s": dt}))
+stages["encode"] = time.perf_counter() - t1
+stages["other (notes, checks)"] = max(dt - sum(stages.values()), 0.0)   # the rows add up to the timed total
+print(json.dumps({"inner_s": dt, "stages": stages}))
 """
+
+TOTAL, PROCESS_ROWS = "total (this file)", ("start-up (interpreter + imports)", "setup (options, look, stage modules)",
+                                             "process so far")
+
+
+def parse_timings(stdout: str) -> dict[str, float]:
+    """The rows of the first `rawlux develop --timings` table in ``stdout`` (step → seconds)."""
+    rows: dict[str, float] = {}
+    inside = False
+    for line in stdout.splitlines():
+        if line.startswith("timings: "):
+            if inside:
+                break
+            inside = True
+        elif inside and line.startswith("  ") and not line.strip().startswith("step "):
+            parts = line.strip().rsplit(None, 2)
+            if len(parts) == 3 and parts[2].endswith("%"):
+                name, sec = parts[0], parts[1]
+            else:
+                name, sec = line.strip().rsplit(None, 1)
+            rows[name.strip()] = float(sec)
+    return rows
+
+
+def stage_table(cold: list[dict[str, float]], warm: list[dict[str, float]]) -> list[str]:
+    """Markdown rows: each step with the median of the cold CLI runs and of the warm in-process runs."""
+    def med(runs: list[dict[str, float]], k: str) -> str:
+        v = [r[k] for r in runs if k in r]
+        return f"{statistics.median(v):.3f}" if v else ""
+    names = list(dict.fromkeys([*PROCESS_ROWS[:2], *(k for r in cold for k in r if k not in (TOTAL, *PROCESS_ROWS)),
+                                *(k for r in warm for k in r)]))
+    out = ["| step | CLI, cold process (s) | in process, warm (s) |", "|---|---:|---:|"]
+    for k in names:
+        out.append(f"| {k} | {med(cold, k)} | {med(warm, k)} |")
+    warm_tot = [sum(r.values()) for r in warm]
+    out.append(f"| **develop + save** | {med(cold, TOTAL)} | "
+               f"{statistics.median(warm_tot) if warm_tot else 0:.3f} |")
+    out.append(f"| **process so far** (start-up + setup + develop) | {med(cold, PROCESS_ROWS[2])} | |")
+    return out
+
+
+def batch_throughput(src: Path, n: int, tmp: Path) -> str:
+    """`rawlux batch` over ``n`` copies of ``src`` (2 workers): its own images per minute, and the process wall."""
+    folder = tmp / "batch-in"
+    folder.mkdir()
+    for i in range(n):
+        shutil.copyfile(src, folder / f"copy{i}{src.suffix}")
+    cmd = [sys.executable, "-m", "rawlux.cli", "batch", str(folder), "--out-dir", str(tmp / "batch-out"), "--json",
+           "-q", "--glob", f"*{src.suffix}"]
+    wall, rss, out = run_child(cmd)
+    rep = json.loads(out)
+    return (f"rawlux batch, {n} copies of `{src.name}`, {rep['executor']}: **{rep['images_per_minute']:.1f} "
+            f"images/min** (batch wall {rep['wall_seconds']:.2f} s, whole process {wall:.2f} s, "
+            f"peak RSS of the parent {rss:.0f} MiB)")
 
 RAWPY = r"""
 import sys, rawpy
@@ -66,7 +131,7 @@ def candidates(src: Path, tmp: Path) -> dict[str, list[str]]:
     c = {
         "rawlux develop+save, in process (warm)": [py, "-c", WARM, str(src), str(tmp / "warm.jpg")],
         "rawlux CLI, cold process": [py, "-m", "rawlux.cli", "develop", str(src), "-o",
-                                     str(tmp / "cli.jpg"), "--overwrite", "-q"],
+                                     str(tmp / "cli.jpg"), "--overwrite", "-q", "--timings"],
         "rawpy postprocess() + Pillow JPEG": [py, "-c", RAWPY, str(src), str(tmp / "rawpy.jpg")],
     }
     dt = shutil.which("darktable-cli")
@@ -82,12 +147,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--file", type=Path, default=DEFAULT)
+    ap.add_argument("--batch", type=int, default=4, help="copies of the file for the batch line (0: skip it)")
     a = ap.parse_args()
     src = a.file.resolve()
     if not src.is_file():
         print(f"bench_develop: {src} not found", file=sys.stderr)
         return 2
     rows = []
+    cold_stages: list[dict[str, float]] = []
+    warm_stages: list[dict[str, float]] = []
+    batch_line = ""
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         for name, cmd in candidates(src, tmp).items():
@@ -98,13 +167,22 @@ def main() -> int:
                     walls.append(w)
                     rss.append(m)
                     if out.strip().startswith("{"):
-                        inner.append(json.loads(out.strip().splitlines()[-1])["inner_s"])
+                        rec = json.loads(out.strip().splitlines()[-1])
+                        inner.append(rec["inner_s"])
+                        warm_stages.append(rec.get("stages") or {})
+                    elif "--timings" in cmd:
+                        cold_stages.append(parse_timings(out))
             except RuntimeError as e:
                 rows.append((name, None, None, None, str(e)))
                 continue
             t = statistics.median(inner) if inner else statistics.median(walls)
             rows.append((name, t, max(rss), statistics.median(walls), ""))
             print(f"  {name}: {t:.2f} s", file=sys.stderr)
+        if a.batch > 0:
+            try:
+                batch_line = batch_throughput(src, a.batch, tmp)
+            except (RuntimeError, ValueError, KeyError) as e:
+                batch_line = f"rawlux batch: failed: {e}"
     print(f"\nDevelop `{src.name}` to JPEG (q92), median of {a.runs} runs, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}\n")
     print("| candidate | time per photo (s) | process wall (s) | peak RSS (MiB) |")
@@ -116,6 +194,12 @@ def main() -> int:
             print(f"| {name} | {t:.2f} | {w:.2f} | {m:.0f} |")
     print("\n'time per photo' is the timed develop+save inside a warm process for the in-process row, and the "
           "whole process wall time for the others; peak RSS is the child's maximum resident set.")
+    if cold_stages or warm_stages:
+        print(f"\nPer stage (median of {a.runs}; `rawlux develop --timings` for the cold process, the runner's "
+              "timings for the warm one; first-use imports and numba start-up count in the stage that makes them):\n")
+        print("\n".join(stage_table(cold_stages, warm_stages)))
+    if batch_line:
+        print(f"\n{batch_line}")
     return 0
 
 

@@ -87,3 +87,44 @@ def test_registered_under_the_rawlux_command(tmp_path, burst_files, monkeypatch,
     code = main_cli.main(["burst", burst_files[0], str(tmp_path / "nope.dng"), "-o", str(tmp_path / "x.jpg")])
     assert code == 3
     assert "nope.dng" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def bracket_files(tmp_path_factory, bright_scene):
+    """3 small exposure brackets (−2, 0, +2 EV) of a scene whose highlights reach 3× a middle exposure's white."""
+    from rawlux.burst.simulate import simulate_burst
+
+    sim = simulate_burst(bright_scene, 3, iso=400, seed=3, size=(256, 256), shift=4.0, rotation=0.2,
+                         exposures=[0.25, 1.0, 4.0], ref=1)
+    return [str(p) for p in sim.write(tmp_path_factory.mktemp("brackets"))]
+
+
+def test_cli_hdr_merge_writes_an_ultra_hdr_jpeg(tmp_path, bracket_files):
+    from rawlux.io.ultrahdr import read_hdr
+
+    out = tmp_path / "hdr.jpg"
+    r = run([*bracket_files, "--mode", "hdr", "--ref", "1", "-o", str(out), "--hdr", "--hdr-headroom", "2", "-q"])
+    assert r.exit_code == 0, r.output
+    sdr, hdr, meta, _space = read_hdr(out)
+    assert sdr.shape == hdr.shape == (256, 256, 3)
+    assert meta.capacity_max == pytest.approx(2.0, abs=0.05)
+    # the merged highlights (up to 3× SDR white in the scene) come back above SDR white in the HDR rendition
+    assert float(np.percentile(hdr, 99.9)) > 1.3 and float(hdr.max()) <= 4.0 * 1.05
+    # without --hdr: a plain JPEG, no gain map
+    plain = tmp_path / "sdr.jpg"
+    assert run([*bracket_files, "--mode", "hdr", "-o", str(plain), "-q"]).exit_code == 0
+    from rawlux.io.ultrahdr import is_ultrahdr
+    assert is_ultrahdr(out) and not is_ultrahdr(plain)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--mode", "fusion", "-o", "f.jpg", "--hdr"], "fusion blends display-referred images"),
+    (["--out-raw", "m.dng", "--hdr"], "--hdr describes the finished photo"),
+    (["-o", "o.png", "--hdr"], "--hdr cannot be written as PNG"),
+    (["-o", "o.avif"], "AVIF is written for HDR output only"),
+])
+def test_cli_hdr_bad_options(tmp_path, bracket_files, extra, message):
+    extra = [str(tmp_path / e) if e.endswith((".jpg", ".dng", ".png", ".avif")) else e for e in extra]
+    r = CliRunner().invoke(burst, [*bracket_files, *extra])
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert not any(tmp_path.iterdir())

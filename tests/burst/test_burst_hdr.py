@@ -86,4 +86,6 @@ def test_exposure_fusion_keeps_highlights_and_shadows(brackets):
     midtones = (truth[sl] > 0.05) & (truth[sl] < 0.8)
     assert highlights.sum() > 2000 and midtones.sum() > 20000
     assert corr(f_y, highlights) > 0.8 and corr(f_y, highlights) > corr(m_y, highlights) + 0.15
-    assert corr(f_y, midtones) > 0.9 and corr(f_y, midtones) > corr(m_y, midtones) - 0.03
+    # 0.88 absolute: the default demosaic (ri) keeps more of the ISO 800 noise than rcd did, and this correlation
+    # with log(truth) reads noise as disagreement: the middle exposure alone drops 0.928 -> 0.918 with it
+    assert corr(f_y, midtones) > 0.88 and corr(f_y, midtones) > corr(m_y, midtones) - 0.03

@@ -141,3 +141,12 @@ def test_kernel_method_also_merges(moving_burst):
     ref_all, _ = score(normalise(sim.frames[0]), sim)
     res = merge_burst(sim.frames, ref=0, params=MergeParams(method="kernel"))
     assert score(res.cfa, sim)[0] - ref_all >= 5.0
+
+
+def test_unknown_merge_method_is_a_parameter_error(moving_burst):
+    from rawlux.burst.merge import MergeParams
+
+    with pytest.raises(ParameterError, match="merge method 'bogus'"):
+        merge_burst(moving_burst.frames[:2], params=MergeParams(method="bogus"))
+    with pytest.raises(ParameterError, match="merge kernel 'sinc'"):
+        merge_burst(moving_burst.frames[:2], params=MergeParams(kernel="sinc"))

@@ -227,3 +227,26 @@ def test_fuzzed_dcps_give_rawlux_errors_only(tmp_path):
             pass
 
     run()
+
+
+@needs_rt
+def test_develop_refuses_dcp_of_another_camera_unless_asked(tmp_path):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from rawlux.cli import cli
+
+    spec = importlib.util.spec_from_file_location("bench_dcp", Path(__file__).resolve().parents[2] / "benchmarks" / "bench_dcp.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    dng, _ = bench.write_dng_for(DCP_DIR / "Canon EOS 100D.dcp", tmp_path / "c100d.dng")
+    other = str(DCP_DIR / "NIKON D750.dcp")
+    r = CliRunner().invoke(cli, ["develop", str(dng), "--profile", other, "-o", str(tmp_path / "a.jpg")])
+    assert r.exit_code == 2 and "NIKON D750" in r.output and "--profile-any-camera" in r.output, r.output
+    r = CliRunner().invoke(cli, ["develop", str(dng), "--profile", other, "--profile-any-camera",
+                                 "-o", str(tmp_path / "b.jpg")])
+    assert r.exit_code == 0, r.output
+    own = str(DCP_DIR / "Canon EOS 100D.dcp")
+    r = CliRunner().invoke(cli, ["develop", str(dng), "--profile", own, "--look", "camera", "-o", str(tmp_path / "c.jpg")])
+    assert r.exit_code == 0 and (tmp_path / "c.jpg").stat().st_size > 1000, r.output

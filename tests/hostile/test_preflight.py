@@ -235,3 +235,20 @@ def test_every_real_file_passes_preflight():
             assert rep.truncated and rep.missing_bytes > 0.99 * rep.needed_bytes
         else:
             assert not rep.truncated, (p, rep.truncation_message())
+
+
+def test_truncated_uncompressed_dng_keeps_every_complete_row(tmp_path):
+    from rawlux.io.decode import open_image
+    p = tmp_path / "s.dng"
+    dng_bytes(p, w=256, h=192)
+    data = p.read_bytes()
+    start = struct.unpack_from("<I", data, _entry(data, 273)["entry"] + 8)[0]     # one strip: its offset inline
+    cut = int(len(data) * 0.6)
+    q = tmp_path / "cut.dng"
+    q.write_bytes(data[:cut])
+    refused(q, "truncated", "StripOffsets")
+    f = open_image(str(q), allow_truncated=True)
+    full = open_image(str(p))
+    complete = (cut - start) // (256 * 2)           # 16-bit samples, 256 per row
+    np.testing.assert_array_equal(f.pixels[:complete], full.pixels[:complete])
+    assert np.all(f.pixels[complete:] == 200)       # the BlackLevel of the synthetic DNG

@@ -338,3 +338,49 @@ def test_bad_input(lg, tmp_path):
     bad.write_bytes(data[: len(data) - 5000])
     with pytest.raises(InputError):
         U.read_hdr(bad)
+
+
+def test_damaged_files_are_input_errors(lg, tmp_path):
+    """Flipped bytes anywhere in the metadata or the gain map: a clear InputError or a finite picture, nothing
+    else (no crash, no NaN, no hang)."""
+    data = bytearray(rawlux.save(lg, tmp_path / "hdr.jpg", hdr=True).read_bytes())
+    u = U.split(bytes(data))
+    n = len(u.primary)
+    rng = np.random.default_rng(7)
+    bad = tmp_path / "bad.jpg"
+    spots = [*rng.integers(2, 1400, 20), *rng.integers(n, n + 900, 20), *rng.integers(n + 900, len(data), 10)]
+    for pos in spots:
+        d = bytearray(data)
+        d[int(pos)] ^= 0xFF
+        bad.write_bytes(bytes(d))
+        try:
+            _sdr, hdr, _m, _s = U.read_hdr(bad)
+        except InputError:
+            continue
+        assert np.isfinite(hdr).all()
+
+
+def test_cli_develop_hdr(tmp_path):
+    """`rawlux develop --hdr`: an Ultra HDR JPEG or an HDR AVIF; PNG output or a display-referred input: exit 2,
+    one line naming the problem, nothing written."""
+    src = need(LG)
+    out = tmp_path / "shot.jpg"
+    r = run_cli("develop", src, "--hdr", "--hdr-map", "mono", "--hdr-headroom", "2", "-o", out)
+    assert r.returncode == 0, r.stderr
+    data = out.read_bytes()
+    assert imagecodecs.ultrahdr_check(data) and U.split(data).meta.capacity_max == pytest.approx(2.0)
+    r = run_cli("develop", src, "--hdr", "--hdr-transfer", "hlg", "-o", tmp_path / "shot.avif")
+    assert r.returncode == 0, r.stderr
+    for args, what in (((src, "--hdr", "-o", tmp_path / "x.png"), "--hdr"),
+                       ((src, "--hdr", "--hdr-headroom", "6", "-o", tmp_path / "x.jpg"), "--hdr-headroom"),
+                       ((src, "-o", tmp_path / "x.avif"), "AVIF"),
+                       ((out, "--hdr", "-o", tmp_path / "again.jpg"), None)):
+        r = run_cli("develop", *args)
+        if what is None:                    # an Ultra HDR input has HDR data: it develops to HDR again
+            assert r.returncode == 0, r.stderr
+            continue
+        assert r.returncode == 2 and len(r.err_lines) == 1 and what in r.stderr, (r.returncode, r.stderr)
+    sdr = rawlux.save(rawlux.develop(src), tmp_path / "in.jpg")
+    r = run_cli("develop", sdr, "--hdr", "-o", tmp_path / "y.jpg")
+    assert r.returncode == 2 and "no HDR data" in r.stderr and len(r.err_lines) == 1, r.stderr
+    assert not any(p.name.startswith(("x.", "y.")) for p in tmp_path.iterdir())

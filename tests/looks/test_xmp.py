@@ -301,3 +301,19 @@ def test_embedded_creative_profile_is_named_not_merged(tmp_path):
     assert imp.tables["saturation"]["saturation"] == pytest.approx(0.8)      # the preset's, not the Look's
     assert "mixer" not in imp.tables
     assert "Look=Adobe Color" in imp.notice()
+
+
+def test_per_channel_curves_become_a_1d_lut_beside_the_look(tmp_path, photo):
+    from rawlux.looks.xmp import write_look
+
+    body = ('<crs:ToneCurvePV2012Red><rdf:Seq><rdf:li>0, 0</rdf:li><rdf:li>128, 170</rdf:li><rdf:li>255, 255</rdf:li>'
+            '</rdf:Seq></crs:ToneCurvePV2012Red>')
+    p = preset(tmp_path, body=body)
+    out = write_look(import_preset(p), tmp_path / "warm.toml")
+    cube = tmp_path / "warm-curves.cube"
+    assert cube.exists() and 'path = "warm-curves.cube"' in out.read_text()
+    a = render(photo, out)
+    b = render(photo, "natural")
+    assert a[..., 0].mean() > b[..., 0].mean() + 0.03                 # red lifted
+    assert abs(a[..., 1].mean() - b[..., 1].mean()) < 0.01           # green untouched
+    assert "ToneCurvePV2012Red" in import_preset(p).notice()          # and said so for --look preset.xmp

@@ -181,6 +181,47 @@ def test_export_full_resolution(client, fresh_dir):
     assert client.get("/api/job/nope", headers=H).status_code == 404
 
 
+def _wait_job(client, jid):
+    for _ in range(600):
+        j = client.get(f"/api/job/{jid}", headers=H).json()
+        if j["state"] != "running":
+            return j
+        time.sleep(0.05)
+    raise AssertionError(f"export job {jid} still running: {j}")
+
+
+def test_export_hdr_writes_an_ultra_hdr_jpeg(client, fresh_dir):
+    """``hdr: true`` exports the raw's scene light as an Ultra HDR (gain-map) JPEG; refusals name the field."""
+    from rawlux.io.ultrahdr import is_ultrahdr, read_hdr
+
+    lg = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "raw" / "lg-g4-linear-raw.dng"
+    if not lg.exists():
+        pytest.skip(f"{lg} is absent from the shared data")
+    (fresh_dir / "lg.dng").write_bytes(lg.read_bytes())
+    r = client.post("/api/export", headers=H, json={"path": "lg.dng", "look": "natural", "hdr": True})
+    assert r.status_code == 200, r.text
+    j = _wait_job(client, r.json()["job"])
+    assert j["state"] == "done" and j["hdr"] is True and j["saved"] == "export/lg.jpg", j
+    sdr, hdr, meta, _space = read_hdr(fresh_dir / j["saved"])
+    assert sdr.shape == hdr.shape == (338, 600, 3)
+    assert 0 < meta.capacity_max <= 4.0 and float(hdr.max()) > 1.0
+    # the same photo without hdr: a plain JPEG
+    j = _wait_job(client, client.post("/api/export", headers=H, json={"path": "lg.dng"}).json()["job"])
+    assert j["state"] == "done" and not is_ultrahdr(fresh_dir / j["saved"])
+    # a 10-bit PQ AVIF when asked
+    body = {"path": "lg.dng", "hdr": True, "format": "avif"}
+    j = _wait_job(client, client.post("/api/export", headers=H, json=body).json()["job"])
+    assert j["state"] == "done" and j["saved"] == "export/lg.avif", j
+    head = (fresh_dir / j["saved"]).read_bytes()[:64]
+    assert b"ftypavif" in head
+    for body, message in (({"hdr": "yes"}, "hdr 'yes' must be true or false"),
+                          ({"format": "png", "hdr": True}, "format 'png' must be one of"),
+                          ({"format": "avif"}, "avif' is written for HDR exports only"),
+                          ({"hdr": True, "frame": "bar"}, "cannot be combined with hdr")):
+        r = client.post("/api/export", headers=H, json={"path": "lg.dng", **body})
+        assert r.status_code == 400 and message in r.text, r.text
+
+
 def test_cli_warns_beyond_localhost(fresh_dir, monkeypatch):
     from click.testing import CliRunner
 

@@ -58,7 +58,7 @@ def test_chromium_applies_the_gain_map(tmp_path):
             page = browser.new_page()
             page.goto("about:blank")
             got = {}
-            for headroom in (0.0, meta.capacity_max):
+            for headroom in (0.0, meta.capacity_max / 2, meta.capacity_max):
                 r = page.evaluate(DRAW, [b64, headroom])
                 assert "error" not in r, r.get("error")
                 px = np.frombuffer(base64.b64decode(r["data"]), np.float16).reshape(r["h"], r["w"], 4)
@@ -74,6 +74,11 @@ def test_chromium_applies_the_gain_map(tmp_path):
     assert float(np.median(rel)) < 0.02, float(np.median(rel))
     assert hi.mean() > 0.01 and float(np.median(rel[hi])) < 0.02
     assert hdr.max() > 1.5 and hdr.max() == pytest.approx(ref.max(), rel=0.05)   # highlights above SDR white
+    # a screen with half the headroom: both weigh the map the same way (log-linear between the capacities)
+    half = meta.capacity_max / 2
+    ref_half = imagecodecs.ultrahdr_decode(data, boost=2.0 ** half)[..., :3].astype(np.float32)
+    assert float(np.median(np.abs(got[half] - ref_half) / np.maximum(ref_half, 0.05))) < 0.02
+    assert got[half].max() == pytest.approx(ref_half.max(), rel=0.05) and got[half].max() < 0.9 * hdr.max()
     # at headroom 0 (an SDR screen) Chromium shows the base
     sdr = got[0.0]
     assert sdr.max() <= 1.0 + 1e-3

@@ -37,3 +37,11 @@ def test_cli_grade_still_and_exit_codes(clip, tmp_path):
     assert code == 2
     assert not (tmp_path / "b.mp4").exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_registered_in_rawlux_cli(clip, tmp_path):
+    from rawlux.cli import main
+    src = clip("in.mp4", n=5, audio=False)
+    assert main(["video", str(src), "-o", str(tmp_path / "o.mkv"), "--look", "fade", "--preset", "ultrafast"]) == 0
+    assert (tmp_path / "o.mkv").is_file()
+    assert main(["video", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "x.mp4")]) == 3

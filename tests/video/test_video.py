@@ -229,3 +229,25 @@ def test_conversion_matches_swscale(clip):
     theirs = frames[0].to_ndarray(format="rgb24", src_colorspace="ITU709", dst_colorspace="ITU709")
     theirs = theirs.astype(np.float32) / 255
     assert de00(ours, theirs) < 1.0
+
+
+def test_corruption_mid_file_leaves_no_output(clip, tmp_path):
+    """Random bytes over the middle of the video data: one clear line and no output (or, where the decoder
+    conceals the damage, a complete output); never a partial file, never a hang."""
+    good = clip("good.mp4", n=25, faststart=True)
+    data = bytearray(good.read_bytes())
+    i = len(data) // 2
+    data[i:i + 3000] = np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    out = tmp_path / "out.mp4"
+    t = time.perf_counter()
+    try:
+        r = rv.grade(bad, out, look="vivid")
+    except InputError as e:
+        assert "\n" not in str(e) and str(bad) in str(e)
+        assert not out.exists()
+    else:
+        assert r.frames == 25 and out.exists()
+    assert time.perf_counter() - t < 20
+    assert _leftovers(tmp_path) == []

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..cli.common import guarded
-from ..cli.develop import develop_options, recipe_overrides
+from ..cli.develop import develop_options, hdr_options, hdr_save_kw, recipe_overrides
 
 
 @click.command("batch")
@@ -19,11 +19,12 @@ from ..cli.develop import develop_options, recipe_overrides
               help="A recipe .toml (sidecar format) applied to every input, under each input's own sidecar.")
 @click.option("--frame", "frame", default=None, metavar="TEMPLATE",
               help="Frame every photo with a template (built-in name or .toml; see `rawlux frame --list`).")
-@click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif"]), default="jpeg",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif", "avif"]), default="jpeg",
+              show_default=True, help="Output format (avif needs --hdr).")
 @click.option("--bits", type=click.Choice(["8", "16", "32"]), default="8", show_default=True,
               help="Bits per channel (32 = linear float TIFF).")
 @click.option("--quality", type=click.IntRange(1, 100), default=92, show_default=True, help="JPEG/HEIF quality.")
+@hdr_options
 @click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders (outputs mirror them).")
 @click.option("--glob", "globs", multiple=True, metavar="PATTERN",
               help="Which files of a folder to take, e.g. '*.dng' (repeatable; default: camera raw extensions).")
@@ -47,6 +48,7 @@ from ..cli.develop import develop_options, recipe_overrides
 def batch(sources: tuple[str, ...], out_dir: str, look: str | None, sets: tuple[str, ...], wb: str | None,
           space: str | None, raw: str | None, cfa: str | None, profile: str | None, max_pixels: int | None,
           no_sidecar: bool, recipe_file: str | None, frame: str | None, fmt: str, bits: str, quality: int,
+          hdr: bool, hdr_map: str, hdr_scale: int, hdr_headroom: float | None, hdr_transfer: str,
           recursive: bool, globs: tuple[str, ...], workers: int | None, threads: int | None,
           scheduler: str | None, shared_storage: bool, dry_run: bool, retry_failed: bool, watch: bool,
           watch_interval: float, as_json: bool, quiet: bool, debug: bool, **optics: Any) -> int:
@@ -62,9 +64,10 @@ def batch(sources: tuple[str, ...], out_dir: str, look: str | None, sets: tuple[
     if watch and dry_run:
         from ..errors import ParameterError
         raise ParameterError("--watch and --dry-run exclude each other")
+    hdr_kw = hdr_save_kw(hdr, fmt, bits, frame, hdr_map, hdr_scale, hdr_headroom, hdr_transfer)
     opts = BatchOptions(look=look, recipe_file=recipe_file, sets=sets, overrides=recipe_overrides(wb, space, **optics),
                         sidecars=not no_sidecar, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels,
-                        fmt=fmt, bits=int(bits), quality=quality, frame=frame, recursive=recursive, globs=globs,
+                        fmt=fmt, bits=int(bits), quality=quality, frame=frame, hdr_kw=hdr_kw or None, recursive=recursive, globs=globs,
                         workers=workers, threads=threads, scheduler=scheduler, shared_storage=shared_storage,
                         dry_run=dry_run, retry_failed=retry_failed)
     progress = Progress(quiet=quiet or as_json)

@@ -52,6 +52,7 @@ class BatchOptions:
     bits: int = 8
     quality: int = 92
     frame: str | None = None
+    hdr_kw: dict[str, Any] | None = None   # HDR output: rawlux.save's hdr=True, hdr_map=... (None: SDR)
     recursive: bool = False
     globs: tuple[str, ...] = ()
     workers: int | None = None
@@ -171,7 +172,7 @@ class RecipeMaker:
         else:
             self.template = None
         blob = json.dumps({"fmt": o.fmt, "bits": o.bits, "quality": o.quality, "raw": o.raw, "cfa": o.cfa,
-                           "profile": prof, "frame": frame}, sort_keys=True)
+                           "profile": prof, "frame": frame, "hdr": o.hdr_kw or None}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def job_hash(self, recipe: Any) -> str:
@@ -225,6 +226,17 @@ class Batch:
             raise ParameterError("JPEG is 8-bit only: use --bits 8, or --format png/tiff for 16 bits")
         if opts.bits == 32 and opts.fmt != "tiff":
             raise ParameterError("--bits 32 (linear float) needs --format tiff")
+        if opts.hdr_kw:
+            from ..io.formats import HDR_FORMATS
+            if opts.fmt not in HDR_FORMATS:
+                raise ParameterError(f"--hdr cannot be written as {opts.fmt.upper()}: use --format jpeg "
+                                     "(Ultra HDR gain map), avif or heif (10-bit PQ/HLG)")
+            if opts.bits != 8:
+                raise ParameterError(f"--bits {opts.bits} with --hdr: the Ultra HDR JPEG is 8-bit, HDR AVIF/HEIF 10-bit")
+            if opts.frame is not None:
+                raise ParameterError("--frame cannot be combined with --hdr (a border has no HDR data)")
+        elif opts.fmt == "avif":
+            raise ParameterError("AVIF is written for HDR output only: add --hdr, or use --format jpeg/heif for SDR")
         if opts.shared_storage and not opts.scheduler:
             raise ParameterError("--shared-storage goes with --scheduler (the local pool always shares storage)")
         if opts.raw and opts.cfa:
@@ -344,7 +356,7 @@ class Batch:
                             bits=self.opts.bits, quality=self.opts.quality, raw=self.opts.raw, cfa=self.opts.cfa,
                             profile=self.opts.profile, profile_text=profile_text, max_pixels=self.opts.max_pixels,
                             frame=self.recipes.template, size=st.st_size, mtime_ns=st.st_mtime_ns,
-                            content_hash=chash, marker_dir=marker_dir))
+                            content_hash=chash, marker_dir=marker_dir, hdr_kw=self.opts.hdr_kw or None))
             pend.append((src, st.st_size, st.st_mtime_ns, jh, rel))
             self._reasons[src] = reason
         if not self.opts.dry_run:

@@ -47,6 +47,7 @@ class Job:
     profile_text: str | None = None  # its contents (shipped to remote workers)
     max_pixels: int | None = None
     frame: Any = None             # a rawlux.borders Template (already loaded and validated)
+    hdr_kw: dict[str, Any] | None = None  # HDR output: rawlux.save keywords (hdr=True, hdr_map=...); in job_hash
     size: int = 0
     mtime_ns: int = 0
     content_hash: str | None = None   # known when the planner had to hash the input
@@ -129,7 +130,9 @@ def develop_to(job: Job, src_path: str, out_path: str, timings: dict[str, float]
     _frame, notes = develop_file(src_path, out_path, job.recipe, fmt=job.fmt, bits=job.bits, quality=job.quality,
                                  overwrite=True, border=job.frame, raw=job.raw, cfa=job.cfa,
                                  profile=profile_path if profile_path is not None else job.profile,
-                                 max_pixels=job.max_pixels, timings=timings)
+                                 max_pixels=job.max_pixels, timings=timings,
+                                 develop_kw={"keep_scene_linear": True} if job.hdr_kw else None,
+                                 save_kw=job.hdr_kw or None)
     return notes
 
 

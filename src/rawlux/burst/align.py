@@ -115,6 +115,14 @@ def sharpness(grey: np.ndarray) -> float:
 def _tile_cost(ref, alt, y0, x0, t, dy, dx, l2):
     h, w = alt.shape
     s = 0.0
+    if y0 + dy >= 0 and y0 + dy + t <= h and x0 + dx >= 0 and x0 + dx + t <= w:  # inside: no clamping
+        for i in range(t):
+            ra = alt[y0 + i + dy, x0 + dx: x0 + dx + t]
+            rr = ref[y0 + i, x0: x0 + t]
+            for j in range(t):
+                d = ra[j] - rr[j]
+                s += d * d if l2 else abs(d)
+        return s
     for i in range(t):
         yy = min(max(y0 + i + dy, 0), h - 1)
         for j in range(t):
@@ -176,20 +184,29 @@ def _refine(ref, gy, gx, alt, ty0, tx0, t, init, iters, out):
             syy = 0.0
             sxe = 0.0
             sye = 0.0
+            by = int(np.floor(y0 + dy))
+            bx = int(np.floor(x0 + dx))
+            inside = by >= 0 and by + t < h and bx >= 0 and bx + t < w
+            cy = y0 + dy - by
+            cx = x0 + dx - bx
             for i in range(t):
                 for j in range(t):
-                    qy = y0 + i + dy
-                    qx = x0 + j + dx
-                    fy = np.floor(qy)
-                    fx = np.floor(qx)
-                    ay = qy - fy
-                    ax = qx - fx
-                    y1 = min(max(int(fy), 0), h - 1)
-                    x1 = min(max(int(fx), 0), w - 1)
-                    y2 = min(y1 + 1, h - 1)
-                    x2 = min(x1 + 1, w - 1)
-                    a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
-                         + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
+                    if inside:  # the fraction is the same for the whole tile: no floor, no clamping
+                        a = ((1 - cy) * ((1 - cx) * alt[by + i, bx + j] + cx * alt[by + i, bx + j + 1])
+                             + cy * ((1 - cx) * alt[by + i + 1, bx + j] + cx * alt[by + i + 1, bx + j + 1]))
+                    else:
+                        qy = y0 + i + dy
+                        qx = x0 + j + dx
+                        fy = np.floor(qy)
+                        fx = np.floor(qx)
+                        ay = qy - fy
+                        ax = qx - fx
+                        y1 = min(max(int(fy), 0), h - 1)
+                        x1 = min(max(int(fx), 0), w - 1)
+                        y2 = min(y1 + 1, h - 1)
+                        x2 = min(x1 + 1, w - 1)
+                        a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
+                             + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
                     e = a - ref[y0 + i, x0 + j]
                     g1 = gx[y0 + i, x0 + j]
                     g2 = gy[y0 + i, x0 + j]
@@ -232,20 +249,29 @@ def _ssd_sub(ref, alt, ty0, tx0, t, disp, out):
         dx = disp[iy, ix, 1]
         s = 0.0
         m = 0.0
+        by = int(np.floor(y0 + dy))
+        bx = int(np.floor(x0 + dx))
+        inside = by >= 0 and by + t < h and bx >= 0 and bx + t < w
+        cy = y0 + dy - by
+        cx = x0 + dx - bx
         for i in range(t):
             for j in range(t):
-                qy = y0 + i + dy
-                qx = x0 + j + dx
-                fy = np.floor(qy)
-                fx = np.floor(qx)
-                ay = qy - fy
-                ax = qx - fx
-                y1 = min(max(int(fy), 0), h - 1)
-                x1 = min(max(int(fx), 0), w - 1)
-                y2 = min(max(int(fy) + 1, 0), h - 1)
-                x2 = min(max(int(fx) + 1, 0), w - 1)
-                a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
-                     + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
+                if inside:  # the fraction is the same for the whole tile: no floor, no clamping
+                    a = ((1 - cy) * ((1 - cx) * alt[by + i, bx + j] + cx * alt[by + i, bx + j + 1])
+                         + cy * ((1 - cx) * alt[by + i + 1, bx + j] + cx * alt[by + i + 1, bx + j + 1]))
+                else:
+                    qy = y0 + i + dy
+                    qx = x0 + j + dx
+                    fy = np.floor(qy)
+                    fx = np.floor(qx)
+                    ay = qy - fy
+                    ax = qx - fx
+                    y1 = min(max(int(fy), 0), h - 1)
+                    x1 = min(max(int(fx), 0), w - 1)
+                    y2 = min(max(int(fy) + 1, 0), h - 1)
+                    x2 = min(max(int(fx) + 1, 0), w - 1)
+                    a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
+                         + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
                 r = ref[y0 + i, x0 + j]
                 s += (a - r) * (a - r)
                 m += r

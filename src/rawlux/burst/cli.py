@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..cli.common import guarded
+from ..cli.develop import hdr_options, hdr_save_kw
 from ..errors import OutputError, ParameterError
 
 MODES = ("night", "hdr", "fusion")
@@ -27,7 +28,7 @@ def parse_ref(value: str) -> int | str:
 
 @click.command("burst")
 @click.argument("frames", nargs=-1, required=True)
-@click.option("-o", "--out", "out", default=None, help="Finished photo (.jpg/.png/.tif/.heic).")
+@click.option("-o", "--out", "out", default=None, help="Finished photo (.jpg/.png/.tif/.heic; .avif with --hdr).")
 @click.option("--mode", type=click.Choice(MODES), default="night", show_default=True,
               help="night: align + robust merge of a burst; hdr: merge exposure brackets into one HDR raw; "
                    "fusion: exposure fusion (Mertens) of developed brackets.")
@@ -36,17 +37,18 @@ def parse_ref(value: str) -> int | str:
 @click.option("--out-raw", default=None, help="Also write the merged raw mosaic as a DNG (night, hdr).")
 @click.option("--look", default=None, help="Look name or look .toml file for the development.")
 @click.option("--set", "sets", multiple=True, metavar="STAGE.FIELD=VALUE", help="Override one stage parameter (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["jpeg", "png", "tiff", "heif", "avif"]), default=None,
               help="Output format (default: from -o's extension).")
 @click.option("--bits", type=click.Choice(["8", "16", "32"]), default="8", help="Bits per channel (32 = linear float TIFF).")
 @click.option("--quality", type=click.IntRange(1, 100), default=92, help="JPEG/HEIF quality.")
+@hdr_options
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @guarded
 def burst(frames: tuple[str, ...], out: str | None, mode: str, ref: str, out_raw: str | None, look: str | None,
-          sets: tuple[str, ...], fmt: str | None, bits: str, quality: int, overwrite: bool, quiet: bool,
-          debug: bool) -> int:
+          sets: tuple[str, ...], fmt: str | None, bits: str, quality: int, hdr: bool, hdr_map: str, hdr_scale: int,
+          hdr_headroom: float | None, hdr_transfer: str, overwrite: bool, quiet: bool, debug: bool) -> int:
     """Merge FRAME... (raw files of one burst) into one photograph and/or one DNG."""
     import time
 
@@ -65,6 +67,12 @@ def burst(frames: tuple[str, ...], out: str | None, mode: str, ref: str, out_raw
         raise ParameterError(f"--ref {r}: only {len(frames)} frame{'s' if len(frames) > 1 else ''} given "
                              f"(valid: 0..{len(frames) - 1} or auto)")
     fmt_name = format_for(out, fmt) if out else None
+    if hdr and out is None:
+        raise ParameterError("--hdr describes the finished photo: give -o OUT (.jpg Ultra HDR, .avif or .heic)")
+    if hdr and mode == "fusion":
+        raise ParameterError("--hdr: fusion blends display-referred images and keeps no scene light; "
+                             "use --mode hdr (or night) for an HDR photo")
+    hdr_kw = hdr_save_kw(hdr, fmt_name, bits, None, hdr_map, hdr_scale, hdr_headroom, hdr_transfer)
     if out_raw is not None and not out_raw.lower().endswith(".dng"):
         raise ParameterError(f"--out-raw {out_raw!r}: the merged raw is written as DNG; name it *.dng")
     rec = build_recipe(None, look, sets=sets, sidecar=False)
@@ -102,8 +110,9 @@ def burst(frames: tuple[str, ...], out: str | None, mode: str, ref: str, out_raw
         if left < 1.0 and not any(x.strip().lower().startswith("denoise.") for x in sets):
             # the merge already denoised by the frame count of every pixel: do not denoise twice
             rec = build_recipe(None, look, sets=(*sets, "denoise.strength=0"), sidecar=False)
-        photo = rawlux.develop(res.frame, recipe=rec)
-        rawlux.save(photo, out, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec)
+        photo = rawlux.develop(res.frame, recipe=rec, keep_scene_linear=hdr)
+        rawlux.save(photo, out, format=fmt_name, bits=int(bits), quality=quality, overwrite=True, recipe=rec,
+                    **hdr_kw)
         written.append(out)
     if not quiet:
         used = sum(1 for w in res.weights if w > 0.05)

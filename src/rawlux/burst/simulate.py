@@ -104,6 +104,22 @@ def _frame_matrix(theta_deg: float, ty: float, tx: float, h: int, w: int, oy: fl
     return m
 
 
+def _paste_object(scene: np.ndarray, texture: np.ndarray, r: int, pos) -> np.ndarray:
+    """``scene`` with ``texture`` pasted as a soft disc of radius ``r`` centred at ``pos`` (y, x), sub-pixel."""
+    import cv2
+
+    sh, sw = scene.shape[:2]
+    tex = cv2.resize(texture, (2 * r + 1, 2 * r + 1), interpolation=cv2.INTER_AREA)
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    alpha = np.clip(r + 0.5 - np.hypot(yy, xx), 0, 1).astype(np.float32)
+    # place with a sub-pixel offset: warp texture + alpha into the scene canvas
+    cy, cx = pos
+    m = np.array([[1, 0, cx - r], [0, 1, cy - r]], dtype=np.float64)
+    t_w = cv2.warpAffine(tex, m, (sw, sh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT)
+    a_w = cv2.warpAffine(alpha, m, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return scene * (1 - a_w[..., None]) + t_w * a_w[..., None]
+
+
 def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | None = None, iso: float = 3200,
                    shift: float = 16.0, rotation: float = 0.5, seed: int = 0, ref: int = 0,
                    pattern: str = "RGGB", neutral: tuple[float, float, float] = (0.52, 1.0, 0.68),
@@ -154,16 +170,7 @@ def simulate_burst(scene: np.ndarray, n: int = 8, *, size: tuple[int, int] | Non
     def scene_for(k: int) -> np.ndarray:
         if moving_object is None:
             return scene
-        r = object_radius
-        tex = cv2.resize(moving_object, (2 * r + 1, 2 * r + 1), interpolation=cv2.INTER_AREA)
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-        alpha = np.clip(r + 0.5 - np.hypot(yy, xx), 0, 1).astype(np.float32)
-        # place with a sub-pixel offset: warp texture + alpha into the scene canvas
-        cy, cx = obj_pos[k]
-        m = np.array([[1, 0, cx - r], [0, 1, cy - r]], dtype=np.float64)
-        t_w = cv2.warpAffine(tex, m, (sw, sh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT)
-        a_w = cv2.warpAffine(alpha, m, (sw, sh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        return scene * (1 - a_w[..., None]) + t_w * a_w[..., None]
+        return _paste_object(scene, moving_object, object_radius, obj_pos[k])
 
     mask = None
     if moving_object is not None:

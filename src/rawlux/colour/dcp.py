@@ -609,27 +609,3 @@ def camera_render(working: np.ndarray, *, look_table=None, tone_curve: np.ndarra
                           bool(look_table is not None and look_table.srgb_gamma), look_table is not None,
                           tone, tone_curve is not None, *_srgb_luts(), res)
     return res.reshape(shape)
-
-
-def profile_tone(frame: Any, out: np.ndarray) -> tuple[np.ndarray, str | None] | None:
-    """The tone stage's ``method = "profile"``: the camera profile's exposure ramp (BaselineExposureOffset of
-    a chosen DCP, DefaultBlackRender), LookTable and ProfileToneCurve on the scene-linear frame.
-
-    Returns (display-linear pixels, note) or None when the profile has neither a tone curve nor a look table
-    (the caller then uses its filmic curve)."""
-    from ..isp.whitebalance import profile_for
-    from .profile import with_embedded_tables
-
-    if frame.meta.kind == "image":
-        return None
-    prof = with_embedded_tables(profile_for(frame), frame.meta)
-    p = prof.dng
-    if p is None or (p.tone_curve is None and p.look_table is None):
-        return None
-    # a chosen DCP's exposure offset (a DNG's own is already in its BaselineExposure)
-    gain = 2.0 ** p.baseline_exposure_offset if prof.explicit else 1.0
-    black = 0.0 if p.default_black_render == 1 else AUTO_BLACK
-    res = camera_render(frame.pixels, look_table=p.look_table, tone_curve=p.tone_curve, black=black, gain=gain,
-                        out=out)
-    note = None if p.tone_curve is not None else "the profile has a LookTable but no ProfileToneCurve: filmic curve used"
-    return res, note

@@ -477,13 +477,18 @@ def _native_messages(out: list[str]) -> Iterator[None]:
     """Collect what C libraries print on stderr (fd 2) meanwhile into ``out`` (lines)."""
     import tempfile
 
+    from .preflight import NATIVE_STDERR_LOCK
+
     try:
         sys.stderr.flush()
-        saved = os.dup(2)
     except (OSError, ValueError):
-        yield
-        return
-    with tempfile.TemporaryFile() as tmp:
+        pass
+    with tempfile.TemporaryFile() as tmp, NATIVE_STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:             # no fd 2 (a detached process): nothing to read
+            yield
+            return
         try:
             os.dup2(tmp.fileno(), 2)
             yield

@@ -239,6 +239,12 @@ def _collect(raw: Any, ifd0: Any) -> DngTags:
         tg = get(T[k])
         if tg is not None and isinstance(tg.value, (bytes, bytearray)):
             t.opcodes[k] = bytes(tg.value)
+    _collect_descriptive(t, ifd0)
+    return t
+
+
+def _collect_descriptive(t: DngTags, ifd0: Any) -> None:
+    """EXIF, GPS, IFD0's text tags and XMP: what the photo says about itself, carried to the output."""
     if 34665 in ifd0.tags and isinstance(ifd0.tags[34665].value, dict):
         t.exif = dict(ifd0.tags[34665].value)
     if 34853 in ifd0.tags and isinstance(ifd0.tags[34853].value, dict):
@@ -249,4 +255,3 @@ def _collect(raw: Any, ifd0: Any) -> DngTags:
             t.ifd0[name] = ifd0.tags[code].value.strip("\x00 ")
     if 700 in ifd0.tags and isinstance(ifd0.tags[700].value, (bytes, bytearray)):
         t.xmp = bytes(ifd0.tags[700].value)
-    return t

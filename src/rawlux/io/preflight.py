@@ -29,6 +29,7 @@ import mmap
 import os
 import stat
 import struct
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,14 @@ from ..errors import ImageTooLarge, InputError
 
 #: most IFDs (chain + SubIFDs) a file may hold; camera files have fewer than 10
 MAX_IFDS = 1024
-#: most tag entries over all IFDs read
+#: most tag entries in one IFD (the TIFF/DNG tags defined number a few hundred) and over all IFDs read
+MAX_IFD_ENTRIES = 10_000
 MAX_ENTRIES = 200_000
 #: DNG: the compressions a raw IFD may use (1 none, 7 JPEG/lossless JPEG, 8 deflate, 9 VC-5, 34892 lossy JPEG,
 #: 52546 JPEG XL)
 DNG_COMPRESSIONS = {1: "uncompressed", 7: "JPEG", 8: "deflate", 9: "VC-5", 34892: "lossy JPEG", 52546: "JPEG XL"}
+#: held while fd 2 is pointed elsewhere to read what a C library prints (fd 2 is shared by all threads)
+NATIVE_STDERR_LOCK = threading.RLock()
 #: highest level LibRaw keeps for integer samples (16 bits)
 LEVEL_MAX = 65535
 
@@ -254,6 +258,8 @@ class _Tiff:
             (n,) = self.u(cnt_fmt, off)
             if n == 0:
                 self.fail(f"TIFF structure: {name} at offset {off} has no entries")
+            if n > MAX_IFD_ENTRIES:
+                self.fail(f"TIFF structure: {name} claims {n} entries (at most {MAX_IFD_ENTRIES}); the IFD is corrupt")
             end = off + hdr + esz * n
             if end + struct.calcsize(nxt_fmt) > self.size:
                 self.fail(f"TIFF structure: {name} claims {n} entries, past the end of the file "
@@ -314,7 +320,7 @@ class _Tiff:
         return v[0] if v else None
 
     def chunks(self, name: str, offs: list[int], counts: list[int], what: str,
-               rows: list[tuple[int, int]] | None = None, main: bool = False) -> None:
+               rows: list[tuple[int, int]] | None = None, main: bool = False, step: int = 1) -> None:
         """Strip/tile/thumbnail data inside the file; what lies past the end counts as missing. ``rows``: the
         (first row, row count) of each chunk, to find the first row whose data are missing (``main``: of the
         largest image)."""
@@ -327,7 +333,7 @@ class _Tiff:
                 if main and rows is not None and i < len(rows):
                     r0, nr = rows[i]
                     frac = max(0, self.size - o) / n
-                    first = r0 + (int(nr * frac) // 16) * 16     # whole JPEG MCU rows
+                    first = r0 + (int(nr * frac) // step) * step     # whole rows (of JPEG MCUs when compressed)
                     cur = self.rep.first_missing_row
                     self.rep.first_missing_row = first if cur is None else min(cur, first)
         self.rep.needed_bytes += need
@@ -376,7 +382,7 @@ class _Tiff:
             chunk_need = [th * -(-tw * bits_px // 8)] * n
             across, down = -(-w // tw), -(-h // th)
             geo = [(((i // across) % down) * th, th) for i in range(n)]
-            self.chunks(name, offs, cnts, "TileOffsets + TileByteCounts", geo, main)
+            self.chunks(name, offs, cnts, "TileOffsets + TileByteCounts", geo, main, 1 if comp == 1 else 16)
             tag = "TileByteCounts (325)"
         else:
             offs, cnts = self.ints(ifd, 273), self.ints(ifd, 279)
@@ -398,7 +404,7 @@ class _Tiff:
             rows = [min(rps, h - (i % per_plane) * rps) for i in range(len(offs))]
             chunk_need = [max(r, 0) * -(-w * bits_px // 8) for r in rows]
             geo = [((i % per_plane) * rps, max(r, 0)) for i, r in enumerate(rows)]
-            self.chunks(name, offs, cnts, "StripOffsets + StripByteCounts", geo, main)
+            self.chunks(name, offs, cnts, "StripOffsets + StripByteCounts", geo, main, 1 if comp == 1 else 16)
             tag = "StripByteCounts (279)"
         have = sum(cnts)
         raw = sum(chunk_need)
@@ -550,7 +556,7 @@ _SOF = {0xC0: "baseline", 0xC1: "extended", 0xC2: "progressive", 0xC3: "lossless
 
 def _check_jpeg(path: str, mm: mmap.mmap, limit: int, rep: Report) -> None:
     size = len(mm)
-    pos, sof, scan_bytes = 2, None, 0
+    pos, sof, scan_bytes, eoi = 2, None, 0, False
     while pos + 4 <= size:
         if mm[pos] != 0xFF:
             break
@@ -562,6 +568,7 @@ def _check_jpeg(path: str, mm: mmap.mmap, limit: int, rep: Report) -> None:
             pos += 2
             continue
         if marker == 0xD9:
+            eoi = True
             break
         (length,) = struct.unpack_from(">H", mm, pos + 2)
         if length < 2:
@@ -614,6 +621,11 @@ def _check_jpeg(path: str, mm: mmap.mmap, limit: int, rep: Report) -> None:
             raise InputError(f"JPEG SOF declares {w}×{h} but its scan data hold {_bytes(scan_bytes)}, fewer than the "
                              f"{_bytes(need_bits // 8)} any encoding of that size needs: the file is truncated or "
                              f"its SOF is wrong", path=path)
+    # The decode check costs a Huffman pass (about 35 ms per MB of scan): run it where a cut or a lying SOF is
+    # plausible, i.e. the scan never reaches an EOI, or it is sparse (under 2 bits a pixel: photographs at
+    # ordinary qualities carry 2-8) so that a short scan could pass the bound above
+    if eoi and scan_bytes * 8 >= 2 * w * h:
+        return
     ok = _jpeg_scan_complete(path)
     if ok is False:
         rep.needed_bytes = max(size, 1)
@@ -642,8 +654,11 @@ def _jpeg_scan_complete(path: str) -> bool | None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-    with tempfile.TemporaryFile() as tmp:
-        saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp, NATIVE_STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            return None
         try:
             os.dup2(tmp.fileno(), 2)
             img = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)

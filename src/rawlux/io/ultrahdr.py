@@ -74,6 +74,20 @@ class GainMapMetadata:
     version: str = "1.0"
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def validated(self, source: str | None = None) -> "GainMapMetadata":
+        """Itself, or an InputError when a reader could not use it (non-finite values, gamma ≤ 0, min > max)."""
+        vals = [*self.gain_min, *self.gain_max, *self.gamma, *self.offset_sdr, *self.offset_hdr,
+                self.capacity_min, self.capacity_max]
+        if not all(np.isfinite(v) for v in vals):
+            raise InputError("gain-map metadata holds a non-finite value", path=source)
+        if min(self.gamma) <= 0:
+            raise InputError(f"gain-map Gamma {min(self.gamma):g} must be above 0", path=source)
+        if any(lo > hi for lo, hi in zip(self.gain_min, self.gain_max)):
+            raise InputError("gain-map GainMapMin is above GainMapMax", path=source)
+        if any(abs(v) > 64 for v in vals):
+            raise InputError("gain-map metadata is out of range (a gain above 2^64)", path=source)
+        return self
+
     def quantised(self) -> "GainMapMetadata":
         t = lambda v: tuple(_q(x) for x in v)  # noqa: E731
         return GainMapMetadata(t(self.gain_min), t(self.gain_max), t(self.gamma), t(self.offset_sdr),
@@ -172,6 +186,13 @@ class GainMapMetadata:
 
     @classmethod
     def from_xmp(cls, xmp: bytes | str) -> "GainMapMetadata":
+        try:
+            return cls._from_xmp(xmp)
+        except (ValueError, TypeError) as e:
+            raise InputError(f"unreadable hdrgm value in the gain map's XMP ({e})") from None
+
+    @classmethod
+    def _from_xmp(cls, xmp: bytes | str) -> "GainMapMetadata":
         text = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else xmp
         vals = _hdrgm_values(text)
         if "Version" not in vals:
@@ -685,6 +706,7 @@ def split(data: bytes, source: str | None = None) -> UltraHDR | None:
         if not has_hdrgm:
             return None
         raise InputError("the gain map has neither ISO 21496-1 nor hdrgm metadata", path=source)
+    meta = meta.validated(source)
     icc = b"".join(icc_parts[k] for k in sorted(icc_parts)) or None
     return UltraHDR(data[:start], gm, meta, icc, source)
 

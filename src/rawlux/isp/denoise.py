@@ -140,11 +140,27 @@ def _fit(x: np.ndarray, diag: np.ndarray, act: np.ndarray, bins: int = 12) -> tu
     if X.max() - X.min() < _MIN_SPAN:
         # too narrow a range of intensities to read a slope: signal-independent noise only (errs low above)
         return 0.0, float(np.average(V, weights=W))
-    from scipy.optimize import nnls
-
     A = np.stack([X, np.ones_like(X)], axis=1) * W[:, None]
-    (s, o), _ = nnls(A.astype(np.float64), (V * W).astype(np.float64))
+    s, o = _nnls2(A.astype(np.float64), (V * W).astype(np.float64))
     return float(s), float(o)
+
+
+def _nnls2(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """min ‖A·x − b‖² over x ≥ 0 for two unknowns, exactly (what scipy.optimize.nnls gives, without importing
+    scipy.optimize on the develop path): the unconstrained least squares when it is non-negative, else the best
+    of the optima on the faces x₀ = 0 and x₁ = 0 (each a clipped 1-D least squares) and the origin."""
+    x, *_ = np.linalg.lstsq(A, b, rcond=None)
+    if np.all(x >= 0):
+        return x
+    cands = [np.zeros(2)]
+    for j in range(2):
+        a = A[:, j]
+        d = float(a @ a)
+        c = np.zeros(2)
+        if d > 0:
+            c[j] = max(float(a @ b) / d, 0.0)
+        cands.append(c)
+    return min(cands, key=lambda c: float(np.sum((A @ c - b) ** 2)))
 
 
 def profile_noise(frame: Frame) -> NoiseModel | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from ..colour import spaces
@@ -34,41 +33,11 @@ class LocalToneParams(Params):
     edges: float = param(0.05, min=0.001, max=1.0, doc="edge-stopping (guided filter ε, log2² units): smaller = sharper region edges")
 
 
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def _log_lum(img, wr, wg, wb, out):  # pragma: no cover - compiled
-    h, w, _ = img.shape
-    for y in nb.prange(h):
-        for x in range(w):
-            l = wr * img[y, x, 0] + wg * img[y, x, 1] + wb * img[y, x, 2]
-            out[y, x] = np.log2(max(l, np.float32(1e-6)))
-
-
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def _apply_gain(img, loglum, a, b, sh, hi, detail, anchor, out):  # pragma: no cover - compiled
-    """base = a·L + b (coefficients already upsampled); new log lum = curve(base) + detail·(L − base)."""
-    h, w, _ = img.shape
-    for y in nb.prange(h):
-        for x in range(w):
-            L = loglum[y, x]
-            base = a[y, x] * L + b[y, x]
-            d = base - anchor
-            # compress the base toward the anchor: lift sh·u/(u + sh + 1) below, pull hi·u/(u + hi + 1) above;
-            # the slope stays positive (the order of tones is kept) and the change saturates at sh / hi stops
-            if d < 0:
-                u = -d
-                nb_ = d + sh * u / (u + sh + np.float32(1.0))
-            else:
-                nb_ = d - hi * d / (d + hi + np.float32(1.0))
-            newL = anchor + nb_ + detail * (L - base)
-            g = np.float32(2.0) ** (newL - L)
-            out[y, x, 0] = img[y, x, 0] * g
-            out[y, x, 1] = img[y, x, 1] * g
-            out[y, x, 2] = img[y, x, 2] * g
-
-
 def local_tone(img: np.ndarray, p: LocalToneParams) -> np.ndarray:
     """Apply local tone mapping to a scene-linear working-space image (H×W×3 float32)."""
     import cv2
+
+    from ._localtone_kernels import _apply_gain, _log_lum
 
     h, w = img.shape[:2]
     lum_w = spaces.rgb_to_xyz(spaces.WORKING)[1].astype(np.float32)

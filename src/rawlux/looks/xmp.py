@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import LookError
 
@@ -45,6 +45,7 @@ class Imported:
     neutral: list[str] = field(default_factory=list)
     metadata: list[str] = field(default_factory=list)
     source: str = ""
+    channel_curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)   # red/green/blue
 
     def notice(self) -> str:
         """One notice naming every preset field that was approximated or not used."""
@@ -261,118 +262,184 @@ def _parametric(fields: dict[str, Any], where: str) -> tuple[Any, list[str]]:
     return f, used
 
 
-def import_fields(fields: dict[str, Any], name: str, where: str) -> Imported:
-    import numpy as np
+class _Mapping:
+    """The look being built from one preset: its tables, the comment on each value, the preset fields used and
+    the approximations made (in the order they were met)."""
 
-    t: dict[str, dict[str, Any]] = {}
-    com: dict[tuple[str, str], str] = {}
-    used: set[str] = set()
-    approx: list[str] = []
+    def __init__(self, fields: dict[str, Any], where: str) -> None:
+        self.fields = fields
+        self.where = where
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.comments: dict[tuple[str, str], str] = {}
+        self.used: set[str] = set()
+        self.approx: list[str] = []
 
-    def put(stage: str, key: str, value: Any, src: str) -> None:
-        t.setdefault(stage, {})[key] = value
-        com[(stage, key)] = src
+    def put(self, stage: str, key: str, value: Any, src: str) -> None:
+        self.tables.setdefault(stage, {})[key] = value
+        self.comments[(stage, key)] = src
 
-    def num(key: str) -> float | None:
-        v = _num(fields, key, where)
+    def get(self, stage: str, key: str, default: float = 0.0) -> Any:
+        return self.tables.get(stage, {}).get(key, default)
+
+    def num(self, key: str) -> float | None:
+        """The number in field ``key`` (None when absent); a present field counts as used."""
+        v = _num(self.fields, key, self.where)
         if v is not None:
-            used.add(key)
+            self.used.add(key)
         return v
 
-    # --- exposure and the basic tone sliders
-    v = num("Exposure2012")
-    if v is None:
-        v = num("Exposure")
-    if v:
-        put("exposure", "ev", _r(_clip(v, -5, 5), 3), f"Exposure {v:+.2f} EV (scene-linear, exact)")
-    v = num("Contrast2012")
-    if v is None:
-        v = num("Contrast")
-    if v:
-        put("curve", "contrast", _r(_clip(v, -100, 100) / 100 * 0.5, 3), f"Contrast {v:+.0f}")
-        approx.append("Contrast2012 (curve contrast about middle grey)")
-    v = num("Highlights2012")
-    if v:
-        put("curve", "highlights", _r(_clip(v, -100, 100) / 100), f"Highlights {v:+.0f}")
-        approx.append("Highlights2012 (global curve bump, not local)")
-    v = num("Shadows2012")
-    if v:
-        put("curve", "shadows", _r(_clip(v, -100, 100) / 100), f"Shadows {v:+.0f}")
-        approx.append("Shadows2012 (global curve bump, not local)")
-    v = num("Whites2012")
-    if v:
-        if v > 0:
-            put("curve", "white", _r(1 - 0.2 * _clip(v, 0, 100) / 100), f"Whites {v:+.0f}")
-        else:
-            put("curve", "ceiling", _r(1 + 0.2 * _clip(v, -100, 0) / 100), f"Whites {v:+.0f}")
-        approx.append("Whites2012 (white point)")
-    v = num("Blacks2012")
-    if v:
-        if v < 0:
-            put("curve", "black", _r(-0.08 * _clip(v, -100, 0) / 100), f"Blacks {v:+.0f}")
-        else:
-            put("curve", "lift", _r(0.08 * _clip(v, 0, 100) / 100), f"Blacks {v:+.0f}")
-        approx.append("Blacks2012 (black point / lift)")
-    # --- presence
-    cl = num("Clarity2012")
-    if cl is None:
-        cl = num("Clarity")
-    tex = num("Texture")
+    def first(self, keys: tuple[str, ...]) -> float | None:
+        """The first of ``keys`` present (a process-2012 field before its older name)."""
+        for k in keys:
+            v = self.num(k)
+            if v is not None:
+                return v
+        return None
+
+    def sliders(self, table: tuple[_Slider, ...]) -> None:
+        """Map each slider of ``table`` that is present and not zero."""
+        for keys, stage, key, value, comment, approx in table:
+            v = self.first(keys)
+            if not v:
+                continue
+            k = key if isinstance(key, str) else key[0 if v > 0 else 1]
+            self.put(stage, k, value(v), comment.format(v=v))
+            if approx:
+                self.approx.append(approx)
+
+    def options(self, stage: str, table: tuple[_Option, ...]) -> None:
+        """Map each optional setting of ``table`` that is present (zero included)."""
+        for field_, key, value, comment in table:
+            v = self.num(field_)
+            if v is not None:
+                self.put(stage, key, value(v), comment.format(v=v))
+
+
+def _pct(v: float) -> float:
+    """A -100..100 slider as -1..1."""
+    return _clip(v, -100, 100) / 100
+
+
+#: (preset fields, the first present is used; stage; key, or (key if > 0, key if < 0); value; comment;
+#: approximation noted, "" when exact)
+_Slider = tuple[tuple[str, ...], str, str | tuple[str, str], Callable[[float], Any], str, str]
+#: (preset field; key; value; comment)
+_Option = tuple[str, str, Callable[[float], Any], str]
+
+_TONE_SLIDERS: tuple[_Slider, ...] = (
+    (("Exposure2012", "Exposure"), "exposure", "ev", lambda v: _r(_clip(v, -5, 5), 3),
+     "Exposure {v:+.2f} EV (scene-linear, exact)", ""),
+    (("Contrast2012", "Contrast"), "curve", "contrast", lambda v: _r(_pct(v) * 0.5, 3),
+     "Contrast {v:+.0f}", "Contrast2012 (curve contrast about middle grey)"),
+    (("Highlights2012",), "curve", "highlights", lambda v: _r(_pct(v)),
+     "Highlights {v:+.0f}", "Highlights2012 (global curve bump, not local)"),
+    (("Shadows2012",), "curve", "shadows", lambda v: _r(_pct(v)),
+     "Shadows {v:+.0f}", "Shadows2012 (global curve bump, not local)"),
+    # + lowers the white point, - lowers the ceiling; + lifts the blacks, - crushes them (by the same amount)
+    (("Whites2012",), "curve", ("white", "ceiling"), lambda v: _r(1 - 0.2 * abs(_clip(v, -100, 100)) / 100),
+     "Whites {v:+.0f}", "Whites2012 (white point)"),
+    (("Blacks2012",), "curve", ("lift", "black"), lambda v: _r(0.08 * abs(_clip(v, -100, 100)) / 100),
+     "Blacks {v:+.0f}", "Blacks2012 (black point / lift)"),
+)
+_SATURATION_SLIDERS: tuple[_Slider, ...] = (
+    (("Vibrance",), "saturation", "vibrance", lambda v: _r(_pct(v)), "Vibrance {v:+.0f}", ""),
+    (("Saturation",), "saturation", "saturation", lambda v: _r(1 + _pct(v)), "Saturation {v:+.0f}", ""),
+)
+_BALANCE_SLIDERS: tuple[_Slider, ...] = (
+    (("IncrementalTemperature",), "balance", "warmth", lambda v: _r(_pct(v) * 40, 2),
+     "IncrementalTemperature {v:+.0f}", "IncrementalTemperature (as a mired shift)"),
+    # balance.tint > 0 is magenta, like Camera Raw's +; tests/looks/test_xmp.py guards the direction
+    (("IncrementalTint",), "balance", "tint", lambda v: _r(_pct(v) * 30, 2),
+     "IncrementalTint {v:+.0f} (+ = magenta)", "IncrementalTint"),
+)
+#: the colour HSL sliders of one band: (preset field prefix, key suffix, scale, decimals)
+_HSL_SLIDERS = (("Hue", "hue", 30, 2), ("Saturation", "sat", 1, 4), ("Luminance", "lum", 0.6, 4))
+_VIGNETTE_OPTIONS: tuple[_Option, ...] = (
+    ("PostCropVignetteMidpoint", "midpoint", lambda v: _r(_clip(v, 0, 100) / 100), "PostCropVignetteMidpoint {v:.0f}"),
+    ("PostCropVignetteRoundness", "roundness", lambda v: _r((_clip(v, -100, 100) + 100) / 200),
+     "PostCropVignetteRoundness {v:+.0f}"),
+    ("PostCropVignetteFeather", "feather", lambda v: _r(_clip(v / 100, 0.05, 1.0)), "PostCropVignetteFeather {v:.0f}"),
+)
+_SHARPEN_OPTIONS: tuple[_Option, ...] = (
+    ("SharpenRadius", "radius", lambda v: _r(_clip(v, 0.3, 5.0), 2), "SharpenRadius {v:.1f}"),
+)
+
+
+def import_fields(fields: dict[str, Any], name: str, where: str) -> Imported:
+    """The look a preset's ``crs:`` fields describe, with every field not (exactly) mapped named."""
+    m = _Mapping(fields, where)
+    m.sliders(_TONE_SLIDERS)
+    _map_presence(m)
+    m.sliders(_SATURATION_SLIDERS)
+    _map_white_balance(m)
+    channel_curves = _map_tone_curves(m)
+    if str(fields.get("ConvertToGrayscale", "False")).strip().lower() == "true":
+        _map_black_and_white(m)
+    else:
+        _map_hsl(m)
+    _map_colour_grading(m)
+    _map_grain(m)
+    _map_vignette(m)
+    _map_sharpen(m)
+    unmapped, neutral, metadata = _not_used(fields, m.used)
+    return Imported(name=name or "imported", tables=m.tables, comments=m.comments,
+                    approximated=list(dict.fromkeys(m.approx)), unmapped=unmapped, neutral=neutral,
+                    metadata=metadata, source=where, channel_curves=channel_curves)
+
+
+def _map_presence(m: _Mapping) -> None:
+    """Clarity and Texture as rawlux's local contrast; Dehaze is read and reported (no haze model)."""
+    cl = m.first(("Clarity2012", "Clarity"))
+    tex = m.num("Texture")
     if cl or tex:
         amount = 0.6 * _clip(cl or 0.0, -100, 100) / 100 + (0.2 if cl else 0.4) * _clip(tex or 0.0, -100, 100) / 100
         src = " + ".join(s for s, v in ((f"Clarity {cl or 0:+.0f}", cl), (f"Texture {tex or 0:+.0f}", tex)) if v)
-        put("clarity", "amount", _r(_clip(amount, -1, 1), 3), src)
+        m.put("clarity", "amount", _r(_clip(amount, -1, 1), 3), src)
         if not cl:
-            put("clarity", "radius", 0.006, "Texture: a small radius for medium-size detail")
+            m.put("clarity", "radius", 0.006, "Texture: a small radius for medium-size detail")
         if cl:
-            approx.append("Clarity2012 (edge-preserving local contrast)")
+            m.approx.append("Clarity2012 (edge-preserving local contrast)")
         if tex:
-            approx.append("Texture (local contrast; at a small radius when alone, added to Clarity otherwise)")
-    dh = num("Dehaze")
-    if dh:
-        used.discard("Dehaze")           # reported: rawlux has no haze model
-    vib = num("Vibrance")
-    if vib:
-        put("saturation", "vibrance", _r(_clip(vib, -100, 100) / 100), f"Vibrance {vib:+.0f}")
-    sat = num("Saturation")
-    if sat:
-        put("saturation", "saturation", _r(1 + _clip(sat, -100, 100) / 100), f"Saturation {sat:+.0f}")
-    # --- white balance
-    wb = fields.get("WhiteBalance")
+            m.approx.append("Texture (local contrast; at a small radius when alone, added to Clarity otherwise)")
+    if m.num("Dehaze"):
+        m.used.discard("Dehaze")           # reported: rawlux has no haze model
+
+
+def _map_white_balance(m: _Mapping) -> None:
+    """A custom white balance as Kelvin and tint, Auto as auto; the incremental sliders as a balance shift."""
+    wb = m.fields.get("WhiteBalance")
     if isinstance(wb, str):
-        used.add("WhiteBalance")
-    k = num("Temperature")
-    tn = num("Tint")
+        m.used.add("WhiteBalance")
+    k = m.num("Temperature")
+    tn = m.num("Tint")
     if k is not None and (wb is None or str(wb).lower() not in ("as shot", "auto")):
-        put("whitebalance", "mode", "kelvin", f"WhiteBalance {wb or 'Custom'}")
-        put("whitebalance", "kelvin", _r(_clip(k, 2000, 50000), 0), f"Temperature {k:.0f} K")
+        m.put("whitebalance", "mode", "kelvin", f"WhiteBalance {wb or 'Custom'}")
+        m.put("whitebalance", "kelvin", _r(_clip(k, 2000, 50000), 0), f"Temperature {k:.0f} K")
         if tn is not None:
-            put("whitebalance", "tint", _r(_clip(tn, -150, 150), 1), f"Tint {tn:+.0f}")
-        approx.append("Temperature, Tint (tint units differ slightly)")
+            m.put("whitebalance", "tint", _r(_clip(tn, -150, 150), 1), f"Tint {tn:+.0f}")
+        m.approx.append("Temperature, Tint (tint units differ slightly)")
     elif k is not None or tn is not None:
         for kk in ("Temperature", "Tint"):
-            used.discard(kk)
+            m.used.discard(kk)
     if isinstance(wb, str) and wb.lower() == "auto":
-        put("whitebalance", "mode", "auto", "WhiteBalance Auto")
-    it = num("IncrementalTemperature")
-    if it:
-        put("balance", "warmth", _r(_clip(it, -100, 100) / 100 * 40, 2), f"IncrementalTemperature {it:+.0f}")
-        approx.append("IncrementalTemperature (as a mired shift)")
-    iti = num("IncrementalTint")
-    if iti:
-        # balance.tint > 0 turns the picture green as rawlux renders it (measured; its doc says magenta), so
-        # the sign is flipped: Camera Raw's + is magenta. tests/looks/test_xmp.py guards the direction.
-        put("balance", "tint", _r(-_clip(iti, -100, 100) / 100 * 30, 2), f"IncrementalTint {iti:+.0f} (+ = magenta)")
-        approx.append("IncrementalTint")
-    # --- tone curves: parametric then point curve, composed into one set of control points
+        m.put("whitebalance", "mode", "auto", "WhiteBalance Auto")
+    m.sliders(_BALANCE_SLIDERS)
+
+
+def _map_tone_curves(m: _Mapping) -> dict[str, list[tuple[float, float]]]:
+    """The parametric then the point curve, composed into one set of control points; returns the per-channel
+    curves (written beside the look as a 1D LUT by ``write_look``)."""
+    import numpy as np
+
+    fields, where = m.fields, m.where
     par, par_used = _parametric(fields, where)
-    used.update(par_used)
+    m.used.update(par_used)
     if par is not None:
-        approx.append(", ".join(par_used) + " (parametric curve as smooth region bumps)")
+        m.approx.append(", ".join(par_used) + " (parametric curve as smooth region bumps)")
     pts = None
     key = "ToneCurvePV2012" if "ToneCurvePV2012" in fields else ("ToneCurve" if "ToneCurve" in fields else None)
     if key is not None:
-        used.add(key)
+        m.used.add(key)
         p = _curve_points(fields[key], key, where)
         if not _is_identity_curve(p):
             pts = p
@@ -384,146 +451,166 @@ def import_fields(fields: dict[str, Any], name: str, where: str) -> Imported:
             a = np.asarray(pts)
             ys = PchipInterpolator(a[:, 0], a[:, 1])(np.clip(ys, a[0, 0], a[-1, 0]))
         ys = np.maximum.accumulate(np.clip(ys, 0, 1))
-        put("curve", "points", [[_r(x), _r(y)] for x, y in zip(xs, ys)],
-            " + ".join(s for s, c in (("Parametric*", par), (key or "", pts)) if c is not None))
+        m.put("curve", "points", [[_r(x), _r(y)] for x, y in zip(xs, ys)],
+              " + ".join(s for s, c in (("Parametric*", par), (key or "", pts)) if c is not None))
         if pts is not None:
-            approx.append(f"{key} (on rawlux's display encoding, not Camera Raw's)")
+            m.approx.append(f"{key} (on rawlux's display encoding, not Camera Raw's)")
+    channel_curves = {}
     for ch in ("Red", "Green", "Blue"):
         kk = f"ToneCurvePV2012{ch}"
         if kk in fields:
-            if _is_identity_curve(_curve_points(fields[kk], kk, where)):
-                used.add(kk)        # neutral
-    # --- HSL or black and white
-    gray = str(fields.get("ConvertToGrayscale", "False")).strip().lower() == "true"
-    if "ConvertToGrayscale" in fields:
-        used.add("ConvertToGrayscale")
-    if gray:
-        put("mixer", "monochrome", True, "ConvertToGrayscale")
-        for band in HSL_BANDS:
-            v = num(f"GrayMixer{band}")
+            cp = _curve_points(fields[kk], kk, where)
+            m.used.add(kk)
+            if not _is_identity_curve(cp):
+                channel_curves[ch.lower()] = cp
+                m.approx.append(f"{kk} (a 1D LUT written beside the look by `rawlux look import`, on sRGB-encoded "
+                                "values; not applied by --look preset.xmp)")
+    return channel_curves
+
+
+def _map_black_and_white(m: _Mapping) -> None:
+    """ConvertToGrayscale: the monochrome mixer, GrayMixer* as per-hue lightness; the colour HSL is ignored."""
+    fields, where = m.fields, m.where
+    m.used.add("ConvertToGrayscale")
+    m.put("mixer", "monochrome", True, "ConvertToGrayscale")
+    for band in HSL_BANDS:
+        v = m.num(f"GrayMixer{band}")
+        if v:
+            m.put("hsl", f"{band.lower()}_lum", _r(_pct(v)), f"GrayMixer{band} {v:+.0f}")
+    if any(f"GrayMixer{b}" in m.used and fields.get(f"GrayMixer{b}") not in ("0", "+0") for b in HSL_BANDS):
+        m.approx.append("GrayMixer* (per-hue lightness before the monochrome mix)")
+    for band in HSL_BANDS:          # Camera Raw ignores the colour HSL in black and white
+        for kind in ("Hue", "Saturation", "Luminance"):
+            kk = f"{kind}Adjustment{band}"
+            if kk in fields and (_num(fields, kk, where) or 0) != 0:
+                m.approx.append(f"{kk} (ignored in black and white, as Camera Raw does)")
+                m.used.add(kk)
+
+
+def _map_hsl(m: _Mapping) -> None:
+    """The colour HSL sliders, band by band, onto rawlux's Oklab hue bands."""
+    if "ConvertToGrayscale" in m.fields:
+        m.used.add("ConvertToGrayscale")
+    for band in HSL_BANDS:
+        for kind, suffix, scale, nd in _HSL_SLIDERS:
+            kk = f"{kind}Adjustment{band}"
+            v = m.num(kk)
             if v:
-                put("hsl", f"{band.lower()}_lum", _r(_clip(v, -100, 100) / 100), f"GrayMixer{band} {v:+.0f}")
-        if any(f"GrayMixer{b}" in used and fields.get(f"GrayMixer{b}") not in ("0", "+0") for b in HSL_BANDS):
-            approx.append("GrayMixer* (per-hue lightness before the monochrome mix)")
-        for band in HSL_BANDS:          # Camera Raw ignores the colour HSL in black and white
-            for kind in ("Hue", "Saturation", "Luminance"):
-                kk = f"{kind}Adjustment{band}"
-                if kk in fields and (_num(fields, kk, where) or 0) != 0:
-                    approx.append(f"{kk} (ignored in black and white, as Camera Raw does)")
-                    used.add(kk)
-    else:
-        for band in HSL_BANDS:
-            b = band.lower()
-            v = num(f"HueAdjustment{band}")
-            if v:
-                put("hsl", f"{b}_hue", _r(_clip(v, -100, 100) / 100 * 30, 2), f"HueAdjustment{band} {v:+.0f}")
-            v = num(f"SaturationAdjustment{band}")
-            if v:
-                put("hsl", f"{b}_sat", _r(_clip(v, -100, 100) / 100), f"SaturationAdjustment{band} {v:+.0f}")
-            v = num(f"LuminanceAdjustment{band}")
-            if v:
-                put("hsl", f"{b}_lum", _r(_clip(v, -100, 100) / 100 * 0.6), f"LuminanceAdjustment{band} {v:+.0f}")
-        if any(k.startswith(("HueAdjustment", "SaturationAdjustment", "LuminanceAdjustment")) and
-               _num(fields, k, where) for k in fields):
-            approx.append("HSL (Oklab hue bands, not Camera Raw's)")
-    # --- split toning / colour grading
-    sh_h, sh_s = num("SplitToningShadowHue"), num("SplitToningShadowSaturation")
-    hl_h, hl_s = num("SplitToningHighlightHue"), num("SplitToningHighlightSaturation")
-    bal = num("SplitToningBalance")
+                m.put("hsl", f"{band.lower()}_{suffix}", _r(_pct(v) * scale, nd), f"{kk} {v:+.0f}")
+    if any(k.startswith(("HueAdjustment", "SaturationAdjustment", "LuminanceAdjustment")) and
+           _num(m.fields, k, m.where) for k in m.fields):
+        m.approx.append("HSL (Oklab hue bands, not Camera Raw's)")
+
+
+def _map_colour_grading(m: _Mapping) -> None:
+    """Split toning and colour grading: shadows/highlights as rawlux's split toning, midtone/global colour as a
+    balance shift, the zone luminances as curve shadows/highlights."""
+    split = [m.num(k) for k in ("SplitToningShadowHue", "SplitToningShadowSaturation",
+                                "SplitToningHighlightHue", "SplitToningHighlightSaturation", "SplitToningBalance")]
     cg = {}
     for zone in ("Shadow", "Midtone", "Highlight", "Global"):
         for q in ("Hue", "Sat", "Lum"):
-            v = num(f"ColorGrade{zone}{q}")
+            v = m.num(f"ColorGrade{zone}{q}")
             if v is not None:
                 cg[(zone, q)] = v
+    _map_split_toning(m, split, cg)
+    _map_grade_colour(m, cg)
+    _map_grade_luminance(m, cg)
+    if m.num("ColorGradeBlending") not in (None, 50.0):
+        m.approx.append("ColorGradeBlending (rawlux's crossover width is fixed)")
+
+
+def _map_split_toning(m: _Mapping, split: list[float | None], cg: dict[tuple[str, str], float]) -> None:
+    """Shadow and highlight tints: SplitToning*, or ColorGrade* where split toning has no saturation."""
+    sh_h, sh_s, hl_h, hl_s, bal = split
     sh_src = hl_src = "SplitToning"
     if not sh_s and cg.get(("Shadow", "Sat")):
         sh_h, sh_s, sh_src = cg.get(("Shadow", "Hue"), 0.0), cg[("Shadow", "Sat")], "ColorGrade"
     if not hl_s and cg.get(("Highlight", "Sat")):
         hl_h, hl_s, hl_src = cg.get(("Highlight", "Hue"), 0.0), cg[("Highlight", "Sat")], "ColorGrade"
-    if sh_s:
-        sat_key = "SplitToningShadowSaturation" if sh_src == "SplitToning" else "ColorGradeShadowSat"
-        put("split", "shadows_hue", _r(_clip(sh_h or 0.0, 0, 360) % 360, 1), f"{sh_src}ShadowHue {sh_h or 0:.0f}")
-        put("split", "shadows_sat", _r(_clip(sh_s, 0, 100) / 100), f"{sat_key} {sh_s:.0f}")
-    if hl_s:
-        sat_key = "SplitToningHighlightSaturation" if hl_src == "SplitToning" else "ColorGradeHighlightSat"
-        put("split", "highlights_hue", _r(_clip(hl_h or 0.0, 0, 360) % 360, 1), f"{hl_src}HighlightHue {hl_h or 0:.0f}")
-        put("split", "highlights_sat", _r(_clip(hl_s, 0, 100) / 100), f"{sat_key} {hl_s:.0f}")
+    for zone, key, h, s, src in (("Shadow", "shadows", sh_h, sh_s, sh_src),
+                                 ("Highlight", "highlights", hl_h, hl_s, hl_src)):
+        if s:
+            sat_key = f"SplitToning{zone}Saturation" if src == "SplitToning" else f"ColorGrade{zone}Sat"
+            m.put("split", f"{key}_hue", _r(_clip(h or 0.0, 0, 360) % 360, 1), f"{src}{zone}Hue {h or 0:.0f}")
+            m.put("split", f"{key}_sat", _r(_clip(s, 0, 100) / 100), f"{sat_key} {s:.0f}")
     if bal and (sh_s or hl_s):
-        put("split", "balance", _r(_clip(bal, -100, 100) / 100), f"SplitToningBalance {bal:+.0f}")
+        m.put("split", "balance", _r(_pct(bal)), f"SplitToningBalance {bal:+.0f}")
     if sh_s or hl_s:
-        approx.append("split toning / colour grading shadows & highlights (Oklab tint, fixed crossover width)")
-    # midtone and global colour: a white-balance shift of the picture toward the hue
+        m.approx.append("split toning / colour grading shadows & highlights (Oklab tint, fixed crossover width)")
+
+
+def _map_grade_colour(m: _Mapping, cg: dict[tuple[str, str], float]) -> None:
+    """Midtone and global colour: a white-balance shift of the picture toward the hue (added to the balance)."""
     wx = wy = 0.0
     for zone, weight in (("Midtone", 0.6), ("Global", 1.0)):
         s_ = cg.get((zone, "Sat")) or 0.0
         if s_:
             h_ = math.radians(cg.get((zone, "Hue")) or 0.0)
             wx += weight * s_ / 100 * math.cos(h_ - math.radians(60))     # + toward yellow (warm)
-            wy -= weight * s_ / 100 * math.cos(h_ - math.radians(300))    # toward magenta (balance.tint < 0)
-            approx.append(f"ColorGrade{zone}Hue, ColorGrade{zone}Sat (as a warmth/tint shift)")
+            wy += weight * s_ / 100 * math.cos(h_ - math.radians(300))    # toward magenta (balance.tint > 0)
+            m.approx.append(f"ColorGrade{zone}Hue, ColorGrade{zone}Sat (as a warmth/tint shift)")
     if wx or wy:
-        warm = t.get("balance", {}).get("warmth", 0.0) + 30 * wx
-        tint = t.get("balance", {}).get("tint", 0.0) + 20 * wy
-        put("balance", "warmth", _r(_clip(warm, -100, 100), 2),
-            "IncrementalTemperature + ColorGradeMidtone/Global Hue/Sat")
-        put("balance", "tint", _r(_clip(tint, -50, 50), 2), "IncrementalTint + ColorGradeMidtone/Global Hue/Sat")
-    lum_sh = cg.get(("Shadow", "Lum")) or 0.0
-    lum_hl = cg.get(("Highlight", "Lum")) or 0.0
-    lum_mid = cg.get(("Midtone", "Lum")) or 0.0
-    lum_gl = cg.get(("Global", "Lum")) or 0.0
-    if lum_sh or lum_mid or lum_gl:
-        sv = _clip(t.get("curve", {}).get("shadows", 0.0) + (lum_sh + 0.5 * lum_mid + 0.5 * lum_gl) / 100, -1, 1)
-        put("curve", "shadows", _r(sv), "Shadows + colour-grade shadow/midtone/global luminance")
-    if lum_hl or lum_mid or lum_gl:
-        hv = _clip(t.get("curve", {}).get("highlights", 0.0) + (lum_hl + 0.5 * lum_mid + 0.5 * lum_gl) / 100, -1, 1)
-        put("curve", "highlights", _r(hv), "Highlights + colour-grade highlight/midtone/global luminance")
-    if lum_sh or lum_hl or lum_mid or lum_gl:
-        approx.append(", ".join(f"ColorGrade{z}Lum" for z, v in (("Shadow", lum_sh), ("Midtone", lum_mid), ("Highlight", lum_hl), ("Global", lum_gl)) if v) + " (curve shadows/highlights)")
-    if num("ColorGradeBlending") not in (None, 50.0):
-        approx.append("ColorGradeBlending (rawlux's crossover width is fixed)")
-    # --- effects
-    g = num("GrainAmount")
-    if g:
-        put("grain", "amount", _r(_clip(g, 0, 100) / 100 * 0.3), f"GrainAmount {g:.0f}")
-        gs = num("GrainSize")
-        size = 0.5 + 3.0 * _clip(gs if gs is not None else 25.0, 0, 100) / 100
-        put("grain", "size", _r(size, 3), f"GrainSize {gs if gs is not None else 25:.0f}")
-        gf = num("GrainFrequency")
-        if gf is not None:
-            put("grain", "colour", 0.0, f"GrainFrequency {gf:.0f} (roughness: not modelled)")
-            approx.append("GrainFrequency (roughness is not modelled)")
-        approx.append("Grain (rawlux's grain model)")
-    va = num("PostCropVignetteAmount")
-    if va:
-        put("vignette", "amount", _r(_clip(va, -100, 100) / 100 * (1.5 if va < 0 else 1.0), 3),
-            f"PostCropVignetteAmount {va:+.0f}")
-        vm = num("PostCropVignetteMidpoint")
-        if vm is not None:
-            put("vignette", "midpoint", _r(_clip(vm, 0, 100) / 100), f"PostCropVignetteMidpoint {vm:.0f}")
-        vr = num("PostCropVignetteRoundness")
-        if vr is not None:
-            put("vignette", "roundness", _r((_clip(vr, -100, 100) + 100) / 200), f"PostCropVignetteRoundness {vr:+.0f}")
-        vf = num("PostCropVignetteFeather")
-        if vf is not None:
-            put("vignette", "feather", _r(_clip(vf / 100, 0.05, 1.0)), f"PostCropVignetteFeather {vf:.0f}")
-        vs = num("PostCropVignetteStyle")
-        if vs is not None and vs != 1:
-            approx.append("PostCropVignetteStyle (rawlux's vignette is an exposure fall-off, i.e. highlight priority)")
-        approx.append("PostCropVignette* (EV fall-off before the tone curve)")
-    else:
+        warm = m.get("balance", "warmth") + 30 * wx
+        tint = m.get("balance", "tint") + 20 * wy
+        m.put("balance", "warmth", _r(_clip(warm, -100, 100), 2),
+              "IncrementalTemperature + ColorGradeMidtone/Global Hue/Sat")
+        m.put("balance", "tint", _r(_clip(tint, -50, 50), 2), "IncrementalTint + ColorGradeMidtone/Global Hue/Sat")
+
+
+def _map_grade_luminance(m: _Mapping, cg: dict[tuple[str, str], float]) -> None:
+    """The colour-grade zone luminances added to the curve's shadows and highlights."""
+    lum = {z: cg.get((z, "Lum")) or 0.0 for z in ("Shadow", "Midtone", "Highlight", "Global")}
+    for zone, key, what in (("Shadow", "shadows", "Shadows"), ("Highlight", "highlights", "Highlights")):
+        if lum[zone] or lum["Midtone"] or lum["Global"]:
+            v = _clip(m.get("curve", key) + (lum[zone] + 0.5 * lum["Midtone"] + 0.5 * lum["Global"]) / 100, -1, 1)
+            m.put("curve", key, _r(v), f"{what} + colour-grade {zone.lower()}/midtone/global luminance")
+    if any(lum.values()):
+        m.approx.append(", ".join(f"ColorGrade{z}Lum" for z in ("Shadow", "Midtone", "Highlight", "Global")
+                                  if lum[z]) + " (curve shadows/highlights)")
+
+
+def _map_grain(m: _Mapping) -> None:
+    g = m.num("GrainAmount")
+    if not g:
+        return
+    m.put("grain", "amount", _r(_clip(g, 0, 100) / 100 * 0.3), f"GrainAmount {g:.0f}")
+    gs = m.num("GrainSize")
+    size = 0.5 + 3.0 * _clip(gs if gs is not None else 25.0, 0, 100) / 100
+    m.put("grain", "size", _r(size, 3), f"GrainSize {gs if gs is not None else 25:.0f}")
+    gf = m.num("GrainFrequency")
+    if gf is not None:
+        m.put("grain", "colour", 0.0, f"GrainFrequency {gf:.0f} (roughness: not modelled)")
+        m.approx.append("GrainFrequency (roughness is not modelled)")
+    m.approx.append("Grain (rawlux's grain model)")
+
+
+def _map_vignette(m: _Mapping) -> None:
+    va = m.num("PostCropVignetteAmount")
+    if not va:
         for kk in ("PostCropVignetteMidpoint", "PostCropVignetteRoundness", "PostCropVignetteFeather",
                    "PostCropVignetteStyle", "PostCropVignetteHighlightContrast"):
-            if kk in fields:
-                num(kk)             # neutral without an amount
-    sh = num("Sharpness")
+            if kk in m.fields:
+                m.num(kk)             # neutral without an amount
+        return
+    m.put("vignette", "amount", _r(_pct(va) * (1.5 if va < 0 else 1.0), 3), f"PostCropVignetteAmount {va:+.0f}")
+    m.options("vignette", _VIGNETTE_OPTIONS)
+    vs = m.num("PostCropVignetteStyle")
+    if vs is not None and vs != 1:
+        m.approx.append("PostCropVignetteStyle (rawlux's vignette is an exposure fall-off, i.e. highlight priority)")
+    m.approx.append("PostCropVignette* (EV fall-off before the tone curve)")
+
+
+def _map_sharpen(m: _Mapping) -> None:
+    sh = m.num("Sharpness")
     if sh:
-        put("sharpen", "amount", _r(_clip(sh, 0, 150) / 100, 3), f"Sharpness {sh:.0f}")
-        rr = num("SharpenRadius")
-        if rr is not None:
-            put("sharpen", "radius", _r(_clip(rr, 0.3, 5.0), 2), f"SharpenRadius {rr:.1f}")
-        approx.append("Sharpness (unsharp mask; SharpenDetail/EdgeMasking not modelled)")
-    # --- what was not used
+        m.put("sharpen", "amount", _r(_clip(sh, 0, 150) / 100, 3), f"Sharpness {sh:.0f}")
+        m.options("sharpen", _SHARPEN_OPTIONS)
+        m.approx.append("Sharpness (unsharp mask; SharpenDetail/EdgeMasking not modelled)")
+
+
+def _not_used(fields: dict[str, Any], used: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """The fields not used, as (unmapped ``name=value``, at a neutral value, preset metadata)."""
     unmapped, neutral, metadata = [], [], []
     for k in sorted(fields):
         if k in used:
@@ -537,8 +624,26 @@ def import_fields(fields: dict[str, Any], name: str, where: str) -> Imported:
         else:
             shown = val if isinstance(val, str) else f"[{len(val)} items]"
             unmapped.append(f"{k}={shown[:40]}")
-    return Imported(name=name or "imported", tables=t, comments=com, approximated=list(dict.fromkeys(approx)),
-                    unmapped=unmapped, neutral=neutral, metadata=metadata, source=where)
+    return unmapped, neutral, metadata
+
+
+def channel_curve_lut(curves: dict[str, list[tuple[float, float]]], size: int = 1024) -> Any:
+    """The red/green/blue point curves as one 1D LUT (identity for a channel without a curve)."""
+    import numpy as np
+    from scipy.interpolate import PchipInterpolator
+
+    from .lutfiles import Lut
+
+    x = np.linspace(0.0, 1.0, size)
+    cols = []
+    for ch in ("red", "green", "blue"):
+        pts = curves.get(ch)
+        if pts is None:
+            cols.append(x)
+            continue
+        a = np.asarray(pts, np.float64)
+        cols.append(np.clip(PchipInterpolator(a[:, 0], a[:, 1])(np.clip(x, a[0, 0], a[-1, 0])), 0.0, 1.0))
+    return Lut(np.stack(cols, 1).astype(np.float32), title="per-channel tone curves")
 
 
 _NEUTRAL_STRINGS = {"0", "+0", "-0", "0.0", "+0.00", "0.00", "false", "none", "as shot", ""}
@@ -575,12 +680,23 @@ def write_look(imp: Imported, out: str | Path, overwrite: bool = False) -> Path:
     p = Path(out)
     if p.exists() and not overwrite:
         raise OutputError("exists (use --overwrite to replace it)", path=p)
+    cube = None
+    if imp.channel_curves:                       # per-channel curves: a 1D LUT beside the look
+        cube = p.with_name(p.stem + "-curves.cube")
+        if cube.exists() and not overwrite:
+            raise OutputError("exists (use --overwrite to replace it)", path=cube)
+        imp.tables["lut"] = {"path": cube.name, "space": "srgb"}
+        imp.comments[("lut", "path")] = "ToneCurvePV2012Red/Green/Blue as a 1D LUT"
     text = imp.to_toml()
     from . import schema
     from .schema import parse_look_text as _parse
     data = _parse(text, str(p))                 # what we write must read back as a valid look
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     schema.validate_tables(tables, str(p))
+    if cube is not None:
+        from .lutfiles import write_cube
+        write_cube(cube, channel_curve_lut(imp.channel_curves),
+                   comments=[f"per-channel tone curves of {Path(imp.source).name}, sRGB-encoded in and out"])
     return write_text(p, text, overwrite=overwrite)
 
 

@@ -106,6 +106,8 @@ def find_lens(camera: Any, lens_make: str, lens_model: str, override: str = "") 
     found = db.find_lenses(camera)
     if 1 <= len(found) <= 2:                     # a fixed-lens camera: its lens is known
         return found[0], ""
+    if not found:
+        return None, f"the file names no lens and lensfun knows none for {camera.maker} {camera.model}"
     return None, (f"the file names no lens and {camera.maker} {camera.model} takes interchangeable lenses; "
                   f"set lens.lens=... (e.g. one of: {_names(found, 3)})")
 

@@ -155,6 +155,7 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
     if linear:
         names = stage_names()
         frame = run_stages(frame, rec, stop=names[names.index("output") - 1], timings=timings, on_stage=on_stage)
+        t1 = time.perf_counter()
         from ..colour import spaces
         import numpy as np
         space = rec.params["output"].space  # type: ignore[attr-defined]
@@ -162,6 +163,8 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
         import cv2
         frame = frame.with_pixels(cv2.transform(frame.pixels, m), State.SCENE_LINEAR)
         frame.meta.output_space = space
+        if timings is not None:
+            timings["output (linear)"] = time.perf_counter() - t1
     else:
         frame = run_stages(frame, rec, timings=timings, keep_scene_linear=keep_scene_linear, on_stage=on_stage)
     frame.meta.extra["recipe"] = rec

@@ -87,6 +87,24 @@ class RequestReader:
         return t
 
     @staticmethod
+    def export_format(data: dict[str, Any], border: str | None) -> tuple[str, bool]:
+        """The export's format (``format``: jpeg (default), heif or avif) and ``hdr`` (bool, default false):
+        an HDR export is an Ultra HDR (gain-map) JPEG, or a 10-bit PQ AVIF/HEIF; it takes no frame."""
+        from ..io.formats import HDR_FORMATS
+
+        hdr = data.get("hdr", False)
+        if not isinstance(hdr, bool):
+            raise StudioError(400, f"hdr {hdr!r} must be true or false")
+        fmt = data.get("format") or "jpeg"
+        if fmt not in HDR_FORMATS:
+            raise StudioError(400, f"format {fmt!r} must be one of: {', '.join(HDR_FORMATS)}")
+        if fmt == "avif" and not hdr:
+            raise StudioError(400, "format 'avif' is written for HDR exports only: set hdr true, or use jpeg/heif")
+        if hdr and border is not None:
+            raise StudioError(400, f"frame {border!r} cannot be combined with hdr (a border has no HDR data)")
+        return fmt, hdr
+
+    @staticmethod
     def size(data: dict[str, Any], largest: int) -> int | None:
         size = data.get("size")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 32 <= size <= largest):

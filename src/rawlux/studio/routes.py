@@ -163,9 +163,12 @@ def add_export_routes(app: Any, st: Any) -> None:
         data = await read_json(request)
         p = st.requests.photo(data)
         rec = st.renderer.recipe_for(p, st.requests.look_at_strength(data), st.requests.params(data))
+        from ..io.formats import EXTENSIONS
+
         border = st.requests.border(data)
-        target = check_write_target(st.root, writable_folder(st.root, "export") / (p.stem + ".jpg"))
-        return {"job": st.jobs.start_export(p, rec, target, border)}
+        fmt, hdr = st.requests.export_format(data, border)
+        target = check_write_target(st.root, writable_folder(st.root, "export") / (p.stem + EXTENSIONS[fmt]))
+        return {"job": st.jobs.start_export(p, rec, target, border, hdr=hdr)}
 
     @app.get("/api/job/{jid}")
     def job(jid: str) -> Any:

@@ -1,5 +1,10 @@
 """numba kernels of the video grade: one pass over the Y'CbCr 4:2:0 planes of a frame.
 
+8-bit sources: ``build_table8`` evaluates the whole per-pixel grade below for every 8-bit (Y', Cb, Cr), once per
+look and stream format, into a 2²⁴-entry table; ``apply_table8`` then grades a frame with one lookup per pixel,
+and ``apply_table8_spatial`` adds the vignette (before the lookup) and the grain (after it). 10-bit sources use
+``grade_420`` (the per-pixel grade itself, tetrahedral LUT included).
+
 Per 2×2 block the chroma sample is shared by its four pixels (nearest-neighbour upsampling); each pixel goes
 Y'CbCr → R'G'B' (the stream's matrix and range) → [vignette: decode, gain in linear light, encode] → the
 look's tetrahedral 3D LUT (encoded R'G'B' → encoded R'G'B', the still render's per-pixel function) → [grain on

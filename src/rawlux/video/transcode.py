@@ -322,7 +322,7 @@ def grade(src: str | os.PathLike[str], dst: str | os.PathLike[str], look: str | 
     (default: the source's), ``start``/``duration`` in seconds cut the clip. ``progress(done, total)`` is called
     after every frame (``total`` 0 when unknown). Returns a :class:`GradeResult`.
     """
-    from .grading import FrameGrader, build_look, conversion
+    from .grading import build_look
 
     t0 = time.perf_counter()
     src = str(src)
@@ -338,198 +338,271 @@ def grade(src: str | os.PathLike[str], dst: str | os.PathLike[str], look: str | 
                          path=src)
     if start is not None and info.duration and start >= info.start + info.duration:
         raise ParameterError(f"--start {start:g} s is past the end of {src} ({info.duration:.2f} s)")
-    bits_out = int(bits or info.bits)
-    conv = conversion(info.bits, info.full_range, bits_out, info.full_range, info.matrix)
-    grader = FrameGrader(vlook, info.width, info.height, conv, info.bits)
-    in_dtype = np.uint8 if info.bits == 8 else np.uint16
-    out_fmt = "yuv420p" if bits_out == 8 else "yuv420p10le"
-    t_start = float(start or 0.0)
-    t_end = t_start + float(duration) if duration is not None else None
-    rate = float(info.rate) if info.rate else 25.0
-    total = 0
+    job = _Transcode(src, info, vlook, int(bits or info.bits), start, duration, progress)
+    job.run(out, fmt, overwrite,
+            lambda oc: _encoder_setup(oc, info, enc, job.bits_out, crf, bitrate, preset, fmt))
+    return GradeResult(out, job.count, time.perf_counter() - t0, vlook.name, enc, job.bits_out, job.copied,
+                       vlook.skipped)
+
+
+def _expected_frames(info: VideoInfo, start: float | None, duration: float | None, t_start: float,
+                     t_end: float | None, rate: float) -> int:
+    """The number of frames the cut should give, for progress (0 when the file does not say)."""
     if info.frames and start is None and duration is None:
-        total = info.frames
-    elif info.duration:
+        return info.frames
+    if info.duration:
         span = (min(info.duration, t_end) if t_end is not None else info.duration) - t_start
-        total = max(0, int(round(span * rate)))
+        return max(0, int(round(span * rate)))
+    return 0
 
-    import av
-    ic = _open(src)
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    q_in: queue.Queue = queue.Queue(QUEUE)
-    q_out: queue.Queue = queue.Queue(QUEUE)
-    vs = _video_stream(ic, src)
-    vs.thread_type = "AUTO"
-    vs.codec_context.thread_count = 0
-    copy = [s for s in ic.streams if s.index != vs.index and s.type in ("audio", "subtitle", "data", "video")]
-    copied: list[str] = []
-    count = [0]
-    last_end = [0.0]                    # end time of the last video frame decoded (seconds, source clock)
 
-    def reader() -> None:
+class _Transcode:
+    """One ``grade`` run: decode (reader thread) → grade (worker thread) → encode and mux (calling thread), with
+    the cut, the queues between the threads and what the run counted."""
+
+    def __init__(self, src: str, info: VideoInfo, vlook: Any, bits_out: int, start: float | None,
+                 duration: float | None, progress: Callable[[int, int], None] | None) -> None:
+        from .grading import FrameGrader, conversion
+
+        self.src, self.info, self.start, self.progress = src, info, start, progress
+        self.bits_out = bits_out
+        conv = conversion(info.bits, info.full_range, bits_out, info.full_range, info.matrix)
+        self.grader = FrameGrader(vlook, info.width, info.height, conv, info.bits)
+        self.in_dtype = np.uint8 if info.bits == 8 else np.uint16
+        self.out_dtype = np.uint8 if bits_out == 8 else np.uint16
+        self.out_fmt = "yuv420p" if bits_out == 8 else "yuv420p10le"
+        self.t_start = float(start or 0.0)
+        self.t_end = self.t_start + float(duration) if duration is not None else None
+        self.rate = float(info.rate) if info.rate else 25.0
+        self.total = _expected_frames(info, start, duration, self.t_start, self.t_end, self.rate)
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.q_in: queue.Queue = queue.Queue(QUEUE)
+        self.q_out: queue.Queue = queue.Queue(QUEUE)
+        self.copied: list[str] = []
+        self.count = 0
+        self.last_end = 0.0            # end time of the last video frame encoded (seconds, source clock)
+        self.ic: Any = None
+        self.vs: Any = None
+        self.copy: list[Any] = []      # the streams copied packet by packet
+        # reader state
+        self._first: float | None = None        # time of the first frame kept
+        self._pending: list[Any] = []           # copied packets demuxed before the first frame came out
+        self._nvid = 0
+
+    # ------------------------------------------------------------------ the calling thread
+
+    def run(self, out: Path, fmt: str, overwrite: bool, encoder: Callable[[Any], Any]) -> None:
+        """Open the input, start the threads, encode into ``out`` (atomically) and check the result is whole."""
+        import av
+
+        from ..io.atomic import atomic_path
+
+        self.ic = ic = _open(self.src)
+        vs = self.vs = _video_stream(ic, self.src)
+        vs.thread_type = "AUTO"
+        vs.codec_context.thread_count = 0
+        self.copy = [s for s in ic.streams if s.index != vs.index and s.type in ("audio", "subtitle", "data", "video")]
+        th = [threading.Thread(target=self._reader, name="rawlux-video-decode", daemon=True),
+              threading.Thread(target=self._worker, name="rawlux-video-grade", daemon=True)]
         try:
-            if t_start > 0:
-                ic.seek(int(t_start / vs.time_base), stream=vs, backward=True, any_frame=False)
+            with atomic_path(out, overwrite=overwrite, suffix=out.suffix) as tmp:
+                oc = av.open(tmp, "w", format=fmt)
+                try:
+                    ost = encoder(oc)
+                    omap = self._copy_streams(oc, out)
+                    for t in th:
+                        t.start()
+                    self._encode(oc, ost, omap, out)
+                    self.stop.set()
+                    for t in th:
+                        t.join()
+                    if self.errors:
+                        raise self.errors[0]
+                    self._check_whole()
+                    _mux(oc, ost.encode(None), out)
+                finally:
+                    self.stop.set()
+                    for t in th:
+                        if t.is_alive():
+                            t.join()
+                    try:
+                        oc.close()
+                    except _av_error():
+                        pass
+        finally:
+            ic.close()
+
+    def _copy_streams(self, oc: Any, out: Path) -> dict[int, Any]:
+        """An output stream for each stream copied (input index → output stream)."""
+        omap = {}
+        for s in self.copy:
+            try:
+                omap[s.index] = oc.add_stream_from_template(s)
+            except _av_error() as e:
+                raise OutputError(f"cannot copy stream #{s.index} ({s.type} {s.codec_context.name}) into "
+                                  f"{out.suffix} ({_why(e)}); try .mkv", path=out) from None
+            self.copied.append(f"#{s.index} {s.type} {s.codec_context.name}")
+        return omap
+
+    def _encode(self, oc: Any, ost: Any, omap: dict[int, Any], out: Path) -> None:
+        """Encode the graded frames and mux them with the copied packets, all moved back by the cut's start."""
+        off_s = 0.0 if self.start is None else None     # seconds subtracted from every timestamp
+        while True:
+            item = _get(self.q_out, self.stop)
+            if item is _END:
+                break
+            kind, obj = item
+            if kind == "first":
+                off_s = obj if self.start is not None else 0.0
+                continue
+            if kind == "v":
+                pkts = self._encode_frame(ost, obj, off_s)
+            else:
+                if off_s is None:          # a copied packet before the first cut frame: not kept
+                    continue
+                pkts = [_shift(obj, off_s)]
+                obj.stream = omap[obj.stream.index]
+            _mux(oc, pkts, out)
+            if self.errors:
+                break
+
+    def _encode_frame(self, ost: Any, fr: Any, off_s: float | None) -> Any:
+        ft = float(fr.pts * fr.time_base)
+        self.last_end = ft + (float(fr.duration * fr.time_base) if fr.duration else 1.0 / self.rate)
+        if off_s:
+            fr.pts = fr.pts - int(round(off_s / float(fr.time_base)))
+        pkts = ost.encode(fr)
+        self.count += 1
+        if self.progress is not None:
+            self.progress(self.count, max(self.total, self.count))
+        return pkts
+
+    def _check_whole(self) -> None:
+        """Refuse a cut without frames and an input that ends before its container says (truncated)."""
+        info, src, rate = self.info, self.src, self.rate
+        if self.count == 0:
+            raise InputError(f"no video frames between {self.t_start:g} s and "
+                             f"{'the end' if self.t_end is None else f'{self.t_end:g} s'}", path=src)
+        whole = self.start is None and self.t_end is None
+        if whole and info.frames and self.count < info.frames:
+            raise InputError(f"truncated: decoded {self.count} of {info.frames} frames; nothing was written",
+                             path=src)
+        if whole and not info.frames and info.duration and \
+                self.last_end < info.start + info.duration - max(3.0 / rate, 0.1):
+            raise InputError(f"truncated: video ends at {self.last_end - info.start:.2f} s of "
+                             f"{info.duration:.2f} s; nothing was written", path=src)
+
+    # ------------------------------------------------------------------ the decode thread
+
+    def _reader(self) -> None:
+        ic, vs, stop = self.ic, self.vs, self.stop
+        try:
+            if self.t_start > 0:
+                ic.seek(int(self.t_start / vs.time_base), stream=vs, backward=True, any_frame=False)
             video_done = False
-            first: list[float | None] = [None]
-            pending: list[Any] = []
-            nvid = [0]
-            for pkt in ic.demux([vs, *copy]):
+            for pkt in ic.demux([vs, *self.copy]):
                 if stop.is_set():
                     return
                 if pkt.stream.index == vs.index:
                     if video_done:
-                        if not copy:
+                        if not self.copy:
                             break
                         continue
-                    for fr in pkt.decode():
-                        if fr.time_base is None:
-                            fr.time_base = vs.time_base
-                        if fr.pts is None:             # raw streams without timestamps: frame n at n / rate
-                            fr.pts = int(round(nvid[0] / rate / float(fr.time_base)))
-                        nvid[0] += 1
-                        t = _time(fr, vs)
-                        if t is None or t < t_start - 0.5 / rate:
-                            continue
-                        if t_end is not None and t >= t_end - 0.5 / rate:
-                            video_done = True
-                            break
-                        if first[0] is None:
-                            first[0] = t
-                            _put(q_in, ("first", t), stop)
-                            for held in pending:     # copied packets demuxed before the first frame came out
-                                if (_ptime(held) or 0.0) >= t - 1e-3:
-                                    _put(q_in, ("p", held), stop)
-                            pending.clear()
-                        _put(q_in, ("v", fr), stop)
-                    continue
-                if pkt.size == 0 or pkt.dts is None and pkt.pts is None:
-                    continue
-                tp = _ptime(pkt)
-                if tp is not None and (tp < t_start - 1e-6 and (start is not None)):
-                    continue
-                if t_end is not None and tp is not None and tp >= t_end:
-                    if video_done and tp > t_end + 1.0:
-                        break
-                    continue
-                if start is not None and first[0] is None:
-                    pending.append(pkt)
-                    continue
-                _put(q_in, ("p", pkt), stop)
+                    video_done = self._decode(pkt)
+                elif not self._pass(pkt, video_done):
+                    break
         except BaseException as e:  # noqa: BLE001 - handed to the main thread
-            errors.append(InputError(f"video data broke during decoding ({_why(e)}); nothing was written",
-                                     path=src) if isinstance(e, _av_error()) else e)
+            self.errors.append(InputError(f"video data broke during decoding ({_why(e)}); nothing was written",
+                                          path=self.src) if isinstance(e, _av_error()) else e)
         finally:
-            _put(q_in, _END, stop)
+            _put(self.q_in, _END, stop)
 
-    def worker() -> None:
+    def _decode(self, pkt: Any) -> bool:
+        """Queue the frames of a video packet that fall in the cut; True once past its end."""
+        vs, rate, stop = self.vs, self.rate, self.stop
+        for fr in pkt.decode():
+            if fr.time_base is None:
+                fr.time_base = vs.time_base
+            if fr.pts is None:             # raw streams without timestamps: frame n at n / rate
+                fr.pts = int(round(self._nvid / rate / float(fr.time_base)))
+            self._nvid += 1
+            t = _time(fr, vs)
+            if t is None or t < self.t_start - 0.5 / rate:
+                continue
+            if self.t_end is not None and t >= self.t_end - 0.5 / rate:
+                return True
+            if self._first is None:
+                self._first = t
+                _put(self.q_in, ("first", t), stop)
+                for held in self._pending:     # copied packets demuxed before the first frame came out
+                    if (_ptime(held) or 0.0) >= t - 1e-3:
+                        _put(self.q_in, ("p", held), stop)
+                self._pending.clear()
+            _put(self.q_in, ("v", fr), stop)
+        return False
+
+    def _pass(self, pkt: Any, video_done: bool) -> bool:
+        """Queue (or hold) a packet of a copied stream if it falls in the cut; False when reading can stop."""
+        if pkt.size == 0 or pkt.dts is None and pkt.pts is None:
+            return True
+        tp = _ptime(pkt)
+        if tp is not None and (tp < self.t_start - 1e-6 and (self.start is not None)):
+            return True
+        if self.t_end is not None and tp is not None and tp >= self.t_end:
+            return not (video_done and tp > self.t_end + 1.0)
+        if self.start is not None and self._first is None:
+            self._pending.append(pkt)
+            return True
+        _put(self.q_in, ("p", pkt), self.stop)
+        return True
+
+    # ------------------------------------------------------------------ the grade thread
+
+    def _worker(self) -> None:
         try:
             while True:
-                item = _get(q_in, stop)
+                item = _get(self.q_in, self.stop)
                 if item is _END:
                     break
                 if item[0] == "v":
-                    src_fr = item[1]                        # timing from the decoded frame itself
-                    fr = canonical(src_fr, info)
-                    t = _time(src_fr, vs) or 0.0
-                    idx = int(round(t * rate))
-                    ofr = av.VideoFrame(info.width, info.height, out_fmt)
-                    grader(_planes(fr, in_dtype), _planes(ofr, np.uint8 if bits_out == 8 else np.uint16), idx)
-                    ofr.pts = src_fr.pts
-                    ofr.time_base = src_fr.time_base or vs.time_base
-                    try:
-                        ofr.duration = src_fr.duration
-                    except (AttributeError, TypeError):        # pragma: no cover - older PyAV
-                        pass
-                    item = ("v", ofr)
-                if not _put(q_out, item, stop):
+                    item = ("v", self._grade(item[1]))
+                if not _put(self.q_out, item, self.stop):
                     break
         except BaseException as e:  # noqa: BLE001
-            errors.append(e)
+            self.errors.append(e)
         finally:
-            _put(q_out, _END, stop)
+            _put(self.q_out, _END, self.stop)
 
-    from ..io.atomic import atomic_path
-    th = [threading.Thread(target=reader, name="rawlux-video-decode", daemon=True),
-          threading.Thread(target=worker, name="rawlux-video-grade", daemon=True)]
-    try:
-        with atomic_path(out, overwrite=overwrite, suffix=out.suffix) as tmp:
-            oc = av.open(tmp, "w", format=fmt)
-            try:
-                ost = _encoder_setup(oc, info, enc, bits_out, crf, bitrate, preset, fmt)
-                omap = {}
-                for s in copy:
-                    try:
-                        omap[s.index] = oc.add_stream_from_template(s)
-                    except _av_error() as e:
-                        raise OutputError(f"cannot copy stream #{s.index} ({s.type} {s.codec_context.name}) into "
-                                          f"{out.suffix} ({_why(e)}); try .mkv", path=out) from None
-                    copied.append(f"#{s.index} {s.type} {s.codec_context.name}")
-                for t in th:
-                    t.start()
-                off_s = 0.0 if start is None else None     # seconds subtracted from every timestamp
-                while True:
-                    item = _get(q_out, stop)
-                    if item is _END:
-                        break
-                    kind, obj = item
-                    if kind == "first":
-                        off_s = obj if start is not None else 0.0
-                        continue
-                    if kind == "v":
-                        ft = float(obj.pts * obj.time_base)
-                        last_end[0] = ft + (float(obj.duration * obj.time_base) if obj.duration else 1.0 / rate)
-                        if off_s:
-                            obj.pts = obj.pts - int(round(off_s / float(obj.time_base)))
-                        pkts = ost.encode(obj)
-                        count[0] += 1
-                        if progress is not None:
-                            progress(count[0], max(total, count[0]))
-                    else:
-                        if off_s is None:          # a copied packet before the first cut frame: not kept
-                            continue
-                        pkts = [obj]
-                        tb = obj.time_base
-                        if off_s and tb:
-                            d = int(round(off_s / float(tb)))
-                            if obj.pts is not None:
-                                obj.pts -= d
-                            if obj.dts is not None:
-                                obj.dts -= d
-                        obj.stream = omap[obj.stream.index]
-                    _mux(oc, pkts, out)
-                    if errors:
-                        break
-                stop.set()
-                for t in th:
-                    t.join()
-                if errors:
-                    raise errors[0]
-                if count[0] == 0:
-                    raise InputError(f"no video frames between {t_start:g} s and "
-                                     f"{'the end' if t_end is None else f'{t_end:g} s'}", path=src)
-                whole = start is None and duration is None
-                if whole and info.frames and count[0] < info.frames:
-                    raise InputError(f"truncated: decoded {count[0]} of {info.frames} frames; nothing was written",
-                                     path=src)
-                if whole and not info.frames and info.duration and \
-                        last_end[0] < info.start + info.duration - max(3.0 / rate, 0.1):
-                    raise InputError(f"truncated: video ends at {last_end[0] - info.start:.2f} s of "
-                                     f"{info.duration:.2f} s; nothing was written", path=src)
-                _mux(oc, ost.encode(None), out)
-            finally:
-                stop.set()
-                for t in th:
-                    if t.is_alive():
-                        t.join()
-                try:
-                    oc.close()
-                except _av_error():
-                    pass
-    finally:
-        ic.close()
-    return GradeResult(out, count[0], time.perf_counter() - t0, vlook.name, enc, bits_out, copied, vlook.skipped)
+    def _grade(self, src_fr: Any) -> Any:
+        """The graded frame, with the decoded frame's timing."""
+        import av
+
+        info, vs = self.info, self.vs
+        fr = canonical(src_fr, info)
+        t = _time(src_fr, vs) or 0.0
+        idx = int(round(t * self.rate))
+        ofr = av.VideoFrame(info.width, info.height, self.out_fmt)
+        self.grader(_planes(fr, self.in_dtype), _planes(ofr, self.out_dtype), idx)
+        ofr.pts = src_fr.pts
+        ofr.time_base = src_fr.time_base or vs.time_base
+        try:
+            ofr.duration = src_fr.duration
+        except (AttributeError, TypeError):        # pragma: no cover - older PyAV
+            pass
+        return ofr
+
+
+def _shift(pkt: Any, off_s: float) -> Any:
+    """A copied packet with ``off_s`` seconds taken off its timestamps."""
+    tb = pkt.time_base
+    if off_s and tb:
+        d = int(round(off_s / float(tb)))
+        if pkt.pts is not None:
+            pkt.pts -= d
+        if pkt.dts is not None:
+            pkt.dts -= d
+    return pkt
 
 
 def _mux(oc: Any, pkts: Any, out: Path) -> None:
@@ -637,6 +710,9 @@ def still(src: str | os.PathLike[str], t: float, dst: str | os.PathLike[str],
     outp = Path(dst)
     if outp.exists() and Path(src).exists() and os.path.samefile(src, outp):
         raise OutputError(f"refusing to write over the input {src}", path=outp)
+    if outp.exists() and not overwrite:
+        from ..io.atomic import EXISTS
+        raise OutputError(EXISTS, path=outp)
     from .grading import build_look
     build_look(look, strength=strength, sets=sets, cube=cube)          # look errors before decoding
     fr, info, idx = decode_frame(src, float(t))

@@ -187,3 +187,15 @@ def test_strength_blends_each_ingredient_to_identity():
     d_full = de00(lab_of_linear(render(img, (("curve", full),))), lab_of_linear(img)).mean()
     d_half = de00(lab_of_linear(half), lab_of_linear(img)).mean()
     assert 0.3 * d_full < d_half < 0.7 * d_full
+
+
+def test_balance_tint_plus_is_magenta_and_warmth_plus_is_warm():
+    """The signs users know from every raw developer: + tint magenta (a* up), + warmth yellow (b* up)."""
+    from rawlux.looks.ingredients import balance
+
+    grey = np.full((1, 1, 3), 0.18, np.float32)
+    lab0 = lab_of_linear(grey)[0, 0]
+    tint = lab_of_linear(balance.apply(grey, validate("balance", balance.BalanceParams, {"tint": 20.0})))[0, 0]
+    warm = lab_of_linear(balance.apply(grey, validate("balance", balance.BalanceParams, {"warmth": 20.0})))[0, 0]
+    assert tint[1] - lab0[1] > 2.0 and abs(tint[2] - lab0[2]) < abs(tint[1] - lab0[1])
+    assert warm[2] - lab0[2] > 2.0

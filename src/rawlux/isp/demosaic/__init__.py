@@ -10,6 +10,8 @@ and returns H×W×3 float32. Methods are registered by name in ``DEMOSAIC_METHOD
 - ``rcd``: Ratio Corrected Demosaicing (Sanz Rodríguez), a tiled numba kernel; the fastest;
 - ``residual``: the same family as ``ri`` written with OpenCV box filters and numpy (the reference the kernel
   is tested against; slower);
+- ``ari``: adaptive residual interpolation (Monno et al.) for green, averaged with ``ri``'s green, and ``ri``'s
+  red/blue step; the sharpest on saturated detail (McMaster), about 100× slower than ``ri`` (OpenCV/numpy);
 - ``bilinear``: the reference.
 
 Borders are handled by mirroring about the edge pixel, which keeps the CFA phase; any size from 2×2 up works
@@ -27,6 +29,7 @@ from ...frame import BAYER_PATTERNS
 
 #: name → "module:function" (imported on first use)
 DEMOSAIC_METHODS: dict[str, str] = {
+    "ari": "rawlux.isp.demosaic.ari:ari",
     "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
     "rcd": "rawlux.isp.demosaic.rcd:rcd",
     "residual": "rawlux.isp.demosaic.residual:residual",

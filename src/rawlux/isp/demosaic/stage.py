@@ -14,7 +14,8 @@ from . import DEMOSAIC_METHODS, demosaic
 class DemosaicParams(Params):
     method: str = param("auto", choices=lambda: ["auto", *DEMOSAIC_METHODS],
                         doc="demosaic method: ri (residual interpolation, the default), rcd (fastest), "
-                            "residual (ri's reference implementation, slower), bilinear; auto picks the default")
+                            "residual (ri's reference implementation, slower), ari (adaptive residual "
+                            "interpolation: sharpest, slow), bilinear; auto picks the default")
 
 
 def _balance_gains(frame: Frame) -> np.ndarray | None:

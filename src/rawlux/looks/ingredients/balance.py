@@ -37,7 +37,8 @@ def matrix(p: BalanceParams) -> np.ndarray:
     s = p.strength
     t0, tint0 = xy_to_temp_tint(spaces.D65_XY)
     mired = 1.0e6 / t0 + s * p.warmth
-    target = temp_tint_to_xy(min(max(1.0e6 / mired, 1700.0), 49000.0), tint0 + s * p.tint)
+    # DNG tint of a white: + is its green side, so the white the picture moves to takes -tint (+ = magenta picture)
+    target = temp_tint_to_xy(min(max(1.0e6 / mired, 1700.0), 49000.0), tint0 - s * p.tint)
     to_xyz = np.asarray(spaces.rgb_to_xyz(spaces.WORKING))
     m = np.linalg.inv(to_xyz) @ spaces.adaptation(spaces.D65_XY, target) @ to_xyz
     m = np.diag([2.0 ** (s * p.red), 1.0, 2.0 ** (s * p.blue)]) @ m
