@@ -258,3 +258,15 @@ def test_demo(tmp_path):
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert any(n.endswith(".png") and "sheet" in n for n in files) or any("contact" in n for n in files), files
     assert len([n for n in files if n.endswith((".jpg", ".png"))]) >= 3, files
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`rawlux looks | true`: the reader goes away early; no 'internal error', no traceback."""
+    import subprocess
+
+    code = "import sys; from rawlux.cli import main; sys.exit(main())"
+    p = subprocess.Popen([sys.executable, "-c", code, "looks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()                      # the reader is gone before the first line (the child is still importing)
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert "internal error" not in err and "Traceback" not in err

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageTooLarge, InputError, OutputError, ParameterError
-from ..io.atomic import EXISTS, atomic_path
+from ..io.atomic import atomic_path
 
 from ..io.formats import DISPLAY_EXTENSIONS, EXTENSIONS  # noqa: E402 - the one table (io/formats.py)
 from ..io.formats import DEFAULT_MAX_PIXELS  # noqa: E402,F401
@@ -175,16 +175,9 @@ def write_photo(pixels: np.ndarray, path: str | os.PathLike[str], *, exif: bytes
     """Write uint8/uint16 pixels atomically with EXIF and ICC."""
     out = Path(path)
     f = output_format(out, fmt)
-    if not 1 <= int(quality) <= 100:
-        raise ParameterError(f"--quality {quality}: must be between 1 and 100")
-    for src in inputs:
-        if src and out.exists() and os.path.exists(src) and os.path.samefile(src, out):
-            raise OutputError(f"refusing to write over the input {src}", path=out)
-    if out.exists() and not overwrite:
-        raise OutputError(EXISTS, path=out)
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"folder {folder} does not exist", path=out)
+    from ..io.atomic import check_output_target
+
+    check_output_target(out, quality, overwrite, inputs)
     px = pixels
     if px.dtype == np.uint16 and f in ("jpeg", "heif"):
         px = (px.astype(np.uint32) * 255 + 32767) // 65535

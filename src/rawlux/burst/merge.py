@@ -157,27 +157,49 @@ class RefStats:
         self.grid_x = np.arange(w2, dtype=np.float64) * 2 + 0.5
 
 
+@njit(inline="always", cache=True)
+def _grid_cell(f, n):
+    """The two flow-grid nodes around the fractional grid position ``f`` (clamped to ``n`` nodes) and
+    the weight of the second."""
+    i0 = min(int(f), n - 1)
+    i1 = min(i0 + 1, n - 1)
+    return i0, i1, f - i0
+
+
+@njit(inline="always", cache=True)
+def _flow_at(fdy, fdx, iy0, iy1, ay, fx):
+    """The displacement (dy, dx) bilinearly interpolated at grid column ``fx`` between the flow-grid rows
+    ``iy0``/``iy1`` (weight ``ay`` on the second, from :func:`_grid_cell`)."""
+    ix0, ix1, ax = _grid_cell(fx, fdy.shape[1])
+    dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
+          + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
+    dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
+          + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
+    return dy, dx
+
+
+@njit(inline="always", cache=True)
+def _source(y, x, dy, dx, h, w, outside):
+    """The source position q = (y, x) + d of an h×w frame, its floor, and the half-resolution ``outside``
+    flag of the Bayer cell set when q falls outside the frame."""
+    qy = y + dy
+    qx = x + dx
+    if qy < -0.5 or qy > h - 0.5 or qx < -0.5 or qx > w - 0.5:
+        outside[y >> 1, x >> 1] = 1
+    return qy, qx, int(np.floor(qy)), int(np.floor(qx))
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def _warp_diff(alt, code, ref_r, ref_g, ref_b, fy_row, fx_col, fdy, fdx, out):
     """Per Bayer cell: the alternate frame's R, G, B (bilinear per CFA plane at p + d(p)) minus the
     reference's; out[3] flags cells whose source falls outside the frame."""
     h, w = alt.shape
     h2, w2 = ref_r.shape
-    ny, nx = fdy.shape
+    ny = fdy.shape[0]
     for i in prange(h2):
-        fy = fy_row[i]
-        iy0 = min(int(fy), ny - 1)
-        iy1 = min(iy0 + 1, ny - 1)
-        ay = fy - iy0
+        iy0, iy1, ay = _grid_cell(fy_row[i], ny)
         for j in range(w2):
-            fx = fx_col[j]
-            ix0 = min(int(fx), nx - 1)
-            ix1 = min(ix0 + 1, nx - 1)
-            ax = fx - ix0
-            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
-                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
-            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
-                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
+            dy, dx = _flow_at(fdy, fdx, iy0, iy1, ay, fx_col[j])
             py = i + 0.5 * dy
             px = j + 0.5 * dx
             out[3, i, j] = 1.0 if (py < -0.5 or py > h2 - 0.5 or px < -0.5 or px > w2 - 0.5) else 0.0
@@ -248,24 +270,14 @@ def robustness(stats: RefStats, alt_cfa: np.ndarray, flow: TileFlow, p: MergePar
 def _accumulate(num, den, img, cfa, fy_row, fx_col, fdy, fdx, rob, inv_r2, gain):
     """Add one frame's kernel-weighted samples (× robustness) to num/den, in place."""
     h, w = img.shape
-    ny, nx = fdy.shape
+    ny = fdy.shape[0]
     for y in prange(h):
-        fy = fy_row[y]
-        iy0 = min(int(fy), ny - 1)
-        iy1 = min(iy0 + 1, ny - 1)
-        ay = fy - iy0
+        iy0, iy1, ay = _grid_cell(fy_row[y], ny)
         for x in range(w):
             r = rob[y >> 1, x >> 1]
             if r <= 0.0:
                 continue
-            fx = fx_col[x]
-            ix0 = min(int(fx), nx - 1)
-            ix1 = min(ix0 + 1, nx - 1)
-            ax = fx - ix0
-            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
-                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
-            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
-                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
+            dy, dx = _flow_at(fdy, fdx, iy0, iy1, ay, fx_col[x])
             c = cfa[y & 1, x & 1]
             k = inv_r2[c]
             qy = y + dy
@@ -294,6 +306,14 @@ def _accumulate(num, den, img, cfa, fy_row, fx_col, fdy, fdx, rob, inv_r2, gain)
             den[y, x] += r * sw
 
 
+@njit(inline="always", cache=True)
+def _catmull_rom4(t):
+    """Catmull–Rom weights of the taps at offsets -1..2 from floor(q) for the fraction ``t``."""
+    t2 = t * t
+    return (0.5 * (-t2 * t + 2 * t2 - t), 0.5 * (3 * t2 * t - 5 * t2 + 2),
+            0.5 * (-3 * t2 * t + 4 * t2 + t), 0.5 * (t2 * t - t2))
+
+
 @njit(cache=True, fastmath=True)
 def _cubic_plane(img, py, px, oy, ox):
     """Catmull–Rom interpolation of the CFA plane at parity (oy, ox) at plane coordinates (py, px)."""
@@ -302,18 +322,8 @@ def _cubic_plane(img, py, px, oy, ox):
     wp = (w - ox + 1) // 2
     by = int(np.floor(py))
     bx = int(np.floor(px))
-    ty = py - by
-    tx = px - bx
-    ty2 = ty * ty
-    tx2 = tx * tx
-    wy0 = 0.5 * (-ty2 * ty + 2 * ty2 - ty)
-    wy1 = 0.5 * (3 * ty2 * ty - 5 * ty2 + 2)
-    wy2 = 0.5 * (-3 * ty2 * ty + 4 * ty2 + ty)
-    wy3 = 0.5 * (ty2 * ty - ty2)
-    wx0 = 0.5 * (-tx2 * tx + 2 * tx2 - tx)
-    wx1 = 0.5 * (3 * tx2 * tx - 5 * tx2 + 2)
-    wx2 = 0.5 * (-3 * tx2 * tx + 4 * tx2 + tx)
-    wx3 = 0.5 * (tx2 * tx - tx2)
+    wy0, wy1, wy2, wy3 = _catmull_rom4(py - by)
+    wx0, wx1, wx2, wx3 = _catmull_rom4(px - bx)
     if by >= 1 and by + 2 < hp and bx >= 1 and bx + 2 < wp:   # inside: no clamping
         s = 0.0
         for i in range(4):
@@ -338,24 +348,14 @@ def _cubic_plane(img, py, px, oy, ox):
 def _accumulate_cubic(num, den, img, cfa, fy_row, fx_col, fdy, fdx, rob, both_greens, gain):
     """Add one frame resampled per CFA plane (Catmull–Rom) at p + d(p), weight = robustness."""
     h, w = img.shape
-    ny, nx = fdy.shape
+    ny = fdy.shape[0]
     for y in prange(h):
-        fy = fy_row[y]
-        iy0 = min(int(fy), ny - 1)
-        iy1 = min(iy0 + 1, ny - 1)
-        ay = fy - iy0
+        iy0, iy1, ay = _grid_cell(fy_row[y], ny)
         for x in range(w):
             r = rob[y >> 1, x >> 1]
             if r <= 0.0:
                 continue
-            fx = fx_col[x]
-            ix0 = min(int(fx), nx - 1)
-            ix1 = min(ix0 + 1, nx - 1)
-            ax = fx - ix0
-            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
-                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
-            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
-                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
+            dy, dx = _flow_at(fdy, fdx, iy0, iy1, ay, fx_col[x])
             qy = y + dy
             qx = x + dx
             oy = y & 1
@@ -445,40 +445,15 @@ def _sample_rgb(rgb, cfa, neutral, fy_row, fx_col, fdy, fdx, out, outside):
     (y, x) + d(y, x), Catmull–Rom, times that colour's neutral; ``outside`` (half resolution) flags Bayer
     cells whose source falls outside the frame."""
     h, w = out.shape
-    ny, nx = fdy.shape
+    ny = fdy.shape[0]
     for y in prange(h):
-        fy = fy_row[y]
-        iy0 = min(int(fy), ny - 1)
-        iy1 = min(iy0 + 1, ny - 1)
-        ay = fy - iy0
+        iy0, iy1, ay = _grid_cell(fy_row[y], ny)
         for x in range(w):
-            fx = fx_col[x]
-            ix0 = min(int(fx), nx - 1)
-            ix1 = min(ix0 + 1, nx - 1)
-            ax = fx - ix0
-            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
-                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
-            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
-                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
-            qy = y + dy
-            qx = x + dx
-            if qy < -0.5 or qy > h - 0.5 or qx < -0.5 or qx > w - 0.5:
-                outside[y >> 1, x >> 1] = 1
+            dy, dx = _flow_at(fdy, fdx, iy0, iy1, ay, fx_col[x])
+            qy, qx, by, bx = _source(y, x, dy, dx, h, w, outside)
             c = cfa[y & 1, x & 1]
-            by = int(np.floor(qy))
-            bx = int(np.floor(qx))
-            ty = qy - by
-            tx = qx - bx
-            ty2 = ty * ty
-            tx2 = tx * tx
-            wy0 = 0.5 * (-ty2 * ty + 2 * ty2 - ty)
-            wy1 = 0.5 * (3 * ty2 * ty - 5 * ty2 + 2)
-            wy2 = 0.5 * (-3 * ty2 * ty + 4 * ty2 + ty)
-            wy3 = 0.5 * (ty2 * ty - ty2)
-            wx0 = 0.5 * (-tx2 * tx + 2 * tx2 - tx)
-            wx1 = 0.5 * (3 * tx2 * tx - 5 * tx2 + 2)
-            wx2 = 0.5 * (-3 * tx2 * tx + 4 * tx2 + tx)
-            wx3 = 0.5 * (tx2 * tx - tx2)
+            wy0, wy1, wy2, wy3 = _catmull_rom4(qy - by)
+            wx0, wx1, wx2, wx3 = _catmull_rom4(qx - bx)
             s = 0.0
             if by >= 1 and by + 2 < h and bx >= 1 and bx + 2 < w:
                 for i in range(4):
@@ -562,30 +537,15 @@ def _sample_rgb_l3(rgb, cfa, neutral, fy_row, fx_col, fdy, fdx, out, outside):
     """As :func:`_sample_rgb` with a Lanczos-3 kernel (6×6 taps): less attenuation of fine detail at
     half-pixel shifts than Catmull–Rom."""
     h, w = out.shape
-    ny, nx = fdy.shape
+    ny = fdy.shape[0]
     for y in prange(h):
         wy = np.empty(6)
         wx = np.empty(6)
-        fy = fy_row[y]
-        iy0 = min(int(fy), ny - 1)
-        iy1 = min(iy0 + 1, ny - 1)
-        ay = fy - iy0
+        iy0, iy1, ay = _grid_cell(fy_row[y], ny)
         for x in range(w):
-            fx = fx_col[x]
-            ix0 = min(int(fx), nx - 1)
-            ix1 = min(ix0 + 1, nx - 1)
-            ax = fx - ix0
-            dy = ((1 - ay) * ((1 - ax) * fdy[iy0, ix0] + ax * fdy[iy0, ix1])
-                  + ay * ((1 - ax) * fdy[iy1, ix0] + ax * fdy[iy1, ix1]))
-            dx = ((1 - ay) * ((1 - ax) * fdx[iy0, ix0] + ax * fdx[iy0, ix1])
-                  + ay * ((1 - ax) * fdx[iy1, ix0] + ax * fdx[iy1, ix1]))
-            qy = y + dy
-            qx = x + dx
-            if qy < -0.5 or qy > h - 0.5 or qx < -0.5 or qx > w - 0.5:
-                outside[y >> 1, x >> 1] = 1
+            dy, dx = _flow_at(fdy, fdx, iy0, iy1, ay, fx_col[x])
+            qy, qx, by, bx = _source(y, x, dy, dx, h, w, outside)
             c = cfa[y & 1, x & 1]
-            by = int(np.floor(qy))
-            bx = int(np.floor(qx))
             _lanczos3_weights(qy - by, wy)
             _lanczos3_weights(qx - bx, wx)
             s = 0.0

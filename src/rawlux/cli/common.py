@@ -56,6 +56,14 @@ def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
         except KeyboardInterrupt:
             click.echo("rawlux: interrupted", err=True)
             code = 130
+        except BrokenPipeError:
+            # the reader went away (`rawlux ... | head`): stop quietly, as Unix tools do
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            code = 141
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as e:  # noqa: BLE001 - the CLI boundary

@@ -5,31 +5,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-
-@nb.njit(cache=True, inline="always")
-def _compress(ach, v):  # pragma: no cover - compiled
-    """Bring a channel toward the achromatic value past a distance of 0.8 (the output stage's smooth gamut
-    compression for scene-referred sources)."""
-    d = (ach - v) / ach
-    if d > 0.8:
-        e = d - np.float32(0.8)
-        d = np.float32(0.8) + e / (np.float32(1.0) + e / np.float32(0.4))
-        return ach - d * ach
-    return v
-
-
-@nb.njit(cache=True, inline="always")
-def _lut(lut, n, v):  # pragma: no cover - compiled
-    if v <= 0:
-        return lut[0]
-    if v >= 1:
-        return lut[n]
-    f = v * n
-    i = int(f)
-    if i >= n:
-        i = n - 1
-    t = f - i
-    return lut[i] + t * (lut[i + 1] - lut[i])
+from ..isp.kernels import compress_to_gamut as _compress  # the output stage's smooth gamut compression
+from ..isp.kernels import table_lookup as _lut
 
 
 @nb.njit(cache=True, parallel=True, fastmath=True)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import OutputError
+from ..errors import OutputError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -137,4 +137,19 @@ def write_text(path: str | os.PathLike[str], text: str, *, overwrite: bool = Tru
     return write_bytes(path, text.encode(encoding), overwrite=overwrite, exists=exists)
 
 
-__all__ = ["EXISTS", "atomic_path", "file_mode", "why", "write_bytes", "write_text"]
+__all__ = ["EXISTS", "atomic_path", "check_output_target", "file_mode", "why", "write_bytes", "write_text"]
+
+
+def check_output_target(out: Path, quality: int, overwrite: bool, inputs: tuple[str | None, ...] = ()) -> None:
+    """The checks before writing ``out``: ``quality`` in 1..100, not one of ``inputs`` (the originals are
+    never written), not an existing file unless ``overwrite``, an existing folder; one clear error each."""
+    if not 1 <= int(quality) <= 100:
+        raise ParameterError(f"--quality {quality}: must be between 1 and 100")
+    for src in inputs:
+        if src and os.path.exists(src) and out.exists() and os.path.samefile(src, out):
+            raise OutputError(f"refusing to overwrite the input {src}", path=out)
+    if out.exists() and not overwrite:
+        raise OutputError(EXISTS, path=out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"folder {folder} does not exist", path=out)

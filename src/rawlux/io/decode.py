@@ -23,7 +23,8 @@ import numpy as np
 from ..errors import ImageTooLarge, InputError, ParameterError
 from ..frame import BAYER_PATTERNS, Frame, Metadata, State
 
-from .formats import DEFAULT_MAX_PIXELS  # noqa: E402 - the one pixel limit (io/formats.py)
+from .formats import max_pixels_default  # noqa: E402 - the one pixel limit (io/formats.py)
+from .preflight import native_messages  # noqa: E402 - fd 2 capture under the one lock
 
 
 @contextlib.contextmanager
@@ -50,18 +51,6 @@ def quiet_native_stderr() -> Iterator[None]:
 
 
 logging.getLogger("tifffile").setLevel(logging.CRITICAL + 1 if not os.environ.get("RAWLUX_DEBUG") else logging.WARNING)
-
-
-def max_pixels_default() -> int:
-    v = os.environ.get("RAWLUX_MAX_PIXELS")
-    if v:
-        try:
-            n = int(float(v))
-            if n > 0:
-                return n
-        except ValueError:
-            pass
-    return DEFAULT_MAX_PIXELS
 
 
 def _check_size(path: str, w: int, h: int, limit: int, what: str = "image") -> None:
@@ -440,7 +429,7 @@ def _read_libraw(path: str, limit: int, tags: Any, report: Any = None) -> Frame:
         _check_size(path, int(s.raw_width), int(s.raw_height), limit, "raw image")
         said: list[str] = []
         try:
-            with _native_messages(said):
+            with native_messages(said):
                 rp.unpack()
         except rawpy.LibRawFileUnsupportedError:
             what = "a DNG compressed with a codec LibRaw cannot decode (e.g. GoPro VC-5 .gpr)" if tags is not None else "a raw variant LibRaw cannot decode"
@@ -470,36 +459,6 @@ def _read_libraw(path: str, limit: int, tags: Any, report: Any = None) -> Frame:
 
 #: what LibRaw and libjpeg print when the data end early or are corrupt (they go on, filling in)
 _DECODER_TROUBLE = ("premature end", "unexpected end of file", "data corrupted")
-
-
-@contextlib.contextmanager
-def _native_messages(out: list[str]) -> Iterator[None]:
-    """Collect what C libraries print on stderr (fd 2) meanwhile into ``out`` (lines)."""
-    import tempfile
-
-    from .preflight import NATIVE_STDERR_LOCK
-
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    with tempfile.TemporaryFile() as tmp, NATIVE_STDERR_LOCK:
-        try:
-            saved = os.dup(2)
-        except OSError:             # no fd 2 (a detached process): nothing to read
-            yield
-            return
-        try:
-            os.dup2(tmp.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            text = tmp.read(1 << 16).decode("utf-8", "replace")
-            out.extend(ln for ln in text.splitlines() if ln.strip())
-            if text and os.environ.get("RAWLUX_DEBUG"):
-                sys.stderr.write(text)
 
 
 def _padded(path: str, pad: int, fill: int) -> bytes:

@@ -12,10 +12,11 @@ import numpy as np
 
 from ..errors import OutputError, ParameterError
 from ..frame import Frame, State
-from .atomic import EXISTS, atomic_path
+from .atomic import atomic_path, check_output_target
 
 from .formats import EXTENSIONS, FORMATS, HDR_FORMATS, format_for  # noqa: E402,F401 - the one table (io/formats.py)
 from .metadata import xmp_packet  # noqa: E402,F401
+
 
 
 def _quantise(px: np.ndarray, bits: int, bgr: bool = False) -> np.ndarray:
@@ -116,16 +117,7 @@ def save(frame: Frame, path: str | os.PathLike[str], *, format: str | None = Non
         raise ParameterError("JPEG is 8-bit only: use --bits 8, or PNG/TIFF for 16 bits")
     if bits == 32 and fmt != "tiff":
         raise ParameterError("--bits 32 (linear float) needs TIFF output")
-    if not 1 <= int(quality) <= 100:
-        raise ParameterError(f"--quality {quality}: must be between 1 and 100")
-    src = frame.meta.source
-    if src and os.path.exists(src) and out.exists() and os.path.samefile(src, out):
-        raise OutputError(f"refusing to overwrite the input {src}", path=out)
-    if out.exists() and not overwrite:
-        raise OutputError(EXISTS, path=out)
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"folder {folder} does not exist", path=out)
+    check_output_target(out, quality, overwrite, (frame.meta.source,))
 
     if hdr and fmt in ("heif", "avif"):
         from .hdr_heif import save_hdr

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OutputError, ParameterError
+from ..errors import ParameterError
 
 TRANSFERS = {"pq": 16, "hlg": 18}      # CICP transfer_characteristics
 BT2020 = 9                             # CICP colour primaries and matrix (BT.2020 non-constant luminance)
@@ -75,22 +75,14 @@ def save_hdr(frame: Any, out: Path, *, fmt: str, quality: int = 92, overwrite: b
              exif: bool = True, headroom: float | None = None, transfer: str = "pq",
              rendition: str = "highlights") -> Path:
     """Write ``frame`` (developed with ``keep_scene_linear=True``) as a 10-bit HDR HEIF (``fmt="heif"``) or AVIF."""
-    from .atomic import EXISTS, atomic_path
+    from .atomic import atomic_path
+    from .atomic import check_output_target
     from .ultrahdr import MAX_HEADROOM, hdr_rendition
 
     transfer = str(transfer).lower()
     if transfer not in TRANSFERS:
         raise ParameterError(f"--hdr-transfer {transfer!r}: must be pq or hlg")
-    if not 1 <= int(quality) <= 100:
-        raise ParameterError(f"--quality {quality}: must be between 1 and 100")
-    src = frame.meta.source
-    if src and os.path.exists(src) and out.exists() and os.path.samefile(src, out):
-        raise OutputError(f"refusing to overwrite the input {src}", path=out)
-    if out.exists() and not overwrite:
-        raise OutputError(EXISTS, path=out)
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"folder {folder} does not exist", path=out)
+    check_output_target(out, quality, overwrite, (frame.meta.source,))
     cap = MAX_HEADROOM if transfer == "pq" else float(np.log2(1.0 / HLG_REFERENCE))
     if headroom is not None and float(headroom) > cap:
         raise ParameterError(f"--hdr-headroom {headroom}: {transfer.upper()} holds at most {cap:.2f} stops over SDR white")

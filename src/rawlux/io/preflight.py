@@ -24,6 +24,7 @@ Truncation is reported in :class:`Report` (``missing_bytes``); :func:`check` ref
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 import os
@@ -31,7 +32,7 @@ import stat
 import struct
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import ImageTooLarge, InputError
 
@@ -45,6 +46,37 @@ MAX_ENTRIES = 200_000
 DNG_COMPRESSIONS = {1: "uncompressed", 7: "JPEG", 8: "deflate", 9: "VC-5", 34892: "lossy JPEG", 52546: "JPEG XL"}
 #: held while fd 2 is pointed elsewhere to read what a C library prints (fd 2 is shared by all threads)
 NATIVE_STDERR_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def native_messages(out: list[str]) -> Iterator[bool]:
+    """Collect what C libraries print on stderr (fd 2) meanwhile into ``out`` (non-blank lines, at most
+    64 KiB), holding :data:`NATIVE_STDERR_LOCK`; yields False (and collects nothing) when there is no fd 2
+    to redirect (a detached process). With RAWLUX_DEBUG set the text is echoed to stderr afterwards."""
+    import sys
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    with tempfile.TemporaryFile() as tmp, NATIVE_STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield False
+            return
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield True
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read(1 << 16).decode("utf-8", "replace")
+            out.extend(ln for ln in text.splitlines() if ln.strip())
+            if text and os.environ.get("RAWLUX_DEBUG"):
+                sys.stderr.write(text)
 #: highest level LibRaw keeps for integer samples (16 bits)
 LEVEL_MAX = 65535
 
@@ -638,8 +670,6 @@ def _jpeg_scan_complete(path: str) -> bool | None:
     """Whether libjpeg decodes the whole scan without running out of data (decoded at 1/8 scale, which skips
     the inverse DCT); None when that cannot be told. libjpeg reports a scan that ends early as a warning
     ("premature end of data segment" / "Premature end of JPEG file") and fills the rest with grey."""
-    import tempfile
-
     try:
         import cv2
         import numpy as np
@@ -649,25 +679,12 @@ def _jpeg_scan_complete(path: str) -> bool | None:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError:
         return None
-    import sys
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    with tempfile.TemporaryFile() as tmp, NATIVE_STDERR_LOCK:
-        try:
-            saved = os.dup(2)
-        except OSError:
+    said: list[str] = []
+    with native_messages(said) as capturing:
+        if not capturing:
             return None
-        try:
-            os.dup2(tmp.fileno(), 2)
-            img = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        tmp.seek(0)
-        msg = tmp.read(65536).decode("latin-1", "replace").lower()
-    if "premature end" in msg:
+        img = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if any("premature end" in ln.lower() for ln in said):
         return False
     return True if img is not None else None
 
@@ -676,7 +693,7 @@ def _jpeg_scan_complete(path: str) -> bool | None:
 
 def _check_png(path: str, mm: mmap.mmap, limit: int, rep: Report) -> None:
     size = len(mm)
-    pos, ihdr, idat, ended = 8, None, 0, False
+    pos, ihdr, idat = 8, None, 0
     while pos + 8 <= size:
         length, typ = struct.unpack_from(">I4s", mm, pos)
         if typ == b"IHDR" and pos + 8 + 13 <= size:
@@ -684,7 +701,6 @@ def _check_png(path: str, mm: mmap.mmap, limit: int, rep: Report) -> None:
         elif typ == b"IDAT":
             idat += min(length, max(size - pos - 8, 0))
         elif typ == b"IEND":
-            ended = True
             break
         pos += 12 + length
     if ihdr is None:

@@ -108,12 +108,15 @@ def _pull_in(ach, mn, v):  # pragma: no cover - compiled
 
 @nb.njit(cache=True, inline="always")
 def _encode(lut, n, v):  # pragma: no cover - compiled
+    """``lut`` (n + 1 entries over [0, 1]) at ``v``, linear between entries, clamped at both ends."""
     if v <= 0:
         return lut[0]
     if v >= 1:
         return lut[n]
     f = v * n
     i = int(f)
+    if i >= n:                      # v a hair under 1 rounds up to n in float32
+        i = n - 1
     t = f - i
     return lut[i] + t * (lut[i + 1] - lut[i])
 
