@@ -166,6 +166,26 @@ def _search(ref, alt, ty0, tx0, t, cand, radius, l2, out):
         out[iy, ix, 1] = bx
 
 
+@njit(cache=True, inline="always")
+def _tile_sample(alt, inside, by, bx, cy, cx, qy, qx, i, j):  # pragma: no cover - compiled
+    """Bilinear ``alt`` at tile pixel (i, j) displaced to (qy, qx). A tile wholly inside shares one fraction
+    (cy, cx) from its corner (by, bx): no floor, no clamping; otherwise the taps are clamped to the frame."""
+    if inside:
+        return ((1 - cy) * ((1 - cx) * alt[by + i, bx + j] + cx * alt[by + i, bx + j + 1])
+                + cy * ((1 - cx) * alt[by + i + 1, bx + j] + cx * alt[by + i + 1, bx + j + 1]))
+    h, w = alt.shape
+    fy = np.floor(qy)
+    fx = np.floor(qx)
+    ay = qy - fy
+    ax = qx - fx
+    y1 = min(max(int(fy), 0), h - 1)
+    x1 = min(max(int(fx), 0), w - 1)
+    y2 = min(max(int(fy) + 1, 0), h - 1)
+    x2 = min(max(int(fx) + 1, 0), w - 1)
+    return ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
+            + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def _refine(ref, gy, gx, alt, ty0, tx0, t, init, iters, out):
     """Lucas–Kanade refinement of each tile's displacement (in level pixels)."""
@@ -191,22 +211,7 @@ def _refine(ref, gy, gx, alt, ty0, tx0, t, init, iters, out):
             cx = x0 + dx - bx
             for i in range(t):
                 for j in range(t):
-                    if inside:  # the fraction is the same for the whole tile: no floor, no clamping
-                        a = ((1 - cy) * ((1 - cx) * alt[by + i, bx + j] + cx * alt[by + i, bx + j + 1])
-                             + cy * ((1 - cx) * alt[by + i + 1, bx + j] + cx * alt[by + i + 1, bx + j + 1]))
-                    else:
-                        qy = y0 + i + dy
-                        qx = x0 + j + dx
-                        fy = np.floor(qy)
-                        fx = np.floor(qx)
-                        ay = qy - fy
-                        ax = qx - fx
-                        y1 = min(max(int(fy), 0), h - 1)
-                        x1 = min(max(int(fx), 0), w - 1)
-                        y2 = min(y1 + 1, h - 1)
-                        x2 = min(x1 + 1, w - 1)
-                        a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
-                             + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
+                    a = _tile_sample(alt, inside, by, bx, cy, cx, y0 + i + dy, x0 + j + dx, i, j)
                     e = a - ref[y0 + i, x0 + j]
                     g1 = gx[y0 + i, x0 + j]
                     g2 = gy[y0 + i, x0 + j]
@@ -256,22 +261,7 @@ def _ssd_sub(ref, alt, ty0, tx0, t, disp, out):
         cx = x0 + dx - bx
         for i in range(t):
             for j in range(t):
-                if inside:  # the fraction is the same for the whole tile: no floor, no clamping
-                    a = ((1 - cy) * ((1 - cx) * alt[by + i, bx + j] + cx * alt[by + i, bx + j + 1])
-                         + cy * ((1 - cx) * alt[by + i + 1, bx + j] + cx * alt[by + i + 1, bx + j + 1]))
-                else:
-                    qy = y0 + i + dy
-                    qx = x0 + j + dx
-                    fy = np.floor(qy)
-                    fx = np.floor(qx)
-                    ay = qy - fy
-                    ax = qx - fx
-                    y1 = min(max(int(fy), 0), h - 1)
-                    x1 = min(max(int(fx), 0), w - 1)
-                    y2 = min(max(int(fy) + 1, 0), h - 1)
-                    x2 = min(max(int(fx) + 1, 0), w - 1)
-                    a = ((1 - ay) * ((1 - ax) * alt[y1, x1] + ax * alt[y1, x2])
-                         + ay * ((1 - ax) * alt[y2, x1] + ax * alt[y2, x2]))
+                a = _tile_sample(alt, inside, by, bx, cy, cx, y0 + i + dy, x0 + j + dx, i, j)
                 r = ref[y0 + i, x0 + j]
                 s += (a - r) * (a - r)
                 m += r
