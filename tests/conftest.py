@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# every `rawlux develop` the tests start runs in its own process: no background worker is left behind by the
+# suite (tests/cli/test_worker.py turns it on, in a folder of its own, and stops it)
+os.environ["RAWLUX_WORKER"] = "off"
+
 from testdata import (COLOUR, DATA, DUMPS, HERO6, N900_PROFILE, RAW, ROOT, CliResult, need,  # noqa: F401
                       run_cli, sha256)
 

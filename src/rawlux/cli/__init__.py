@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "profile": "rawlux.colour.profile_cli:profile",
     "burst": "rawlux.burst.cli:burst",
     "video": "rawlux.video.cli:video",
+    "worker": "rawlux.cli.worker_cmd:worker",
 }
 
 
@@ -56,7 +57,13 @@ def cli(debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The `rawlux` entry point: usage errors are one line too (exit 2)."""
+    """The `rawlux` entry point: usage errors are one line too (exit 2). As a command (``argv`` None), a
+    ``develop`` goes to the warm worker when one can be used (see :mod:`rawlux.cli.worker`)."""
+    if argv is None:
+        from .worker import forward
+        rc = forward(sys.argv[1:])
+        if rc is not None:
+            return rc
     if "--debug" in (argv if argv is not None else sys.argv[1:]):
         os.environ["RAWLUX_DEBUG"] = "1"
     else:

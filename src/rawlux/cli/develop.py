@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -151,13 +152,27 @@ def process_age() -> float | None:
     """Seconds since this process started (Linux: /proc; else None): the interpreter's start-up and the
     imports done so far, when called as a command begins. Clock-tick resolution (10 ms)."""
     try:
-        with open("/proc/self/stat", "rb") as f:
-            start_ticks = int(f.read().rsplit(b")", 1)[1].split()[19])   # field 22: starttime
+        started = os.environ.get("_RAWLUX_CLIENT_STARTED")   # run by the worker: the caller's start
+        if started:
+            start_s = float(started)
+        else:
+            with open("/proc/self/stat", "rb") as f:
+                start_s = int(f.read().rsplit(b")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")  # field 22
         with open("/proc/uptime", "rb") as f:
             uptime = float(f.read().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+        return max(0.0, uptime - start_s)
     except (OSError, ValueError, IndexError, AttributeError):
         return None
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024.0 / (1024.0 if sys.platform == "darwin" else 1.0)     # bytes on macOS, KiB on Linux
 
 
 def timings_table(src: str, times: dict[str, float], total: float,
@@ -279,5 +294,8 @@ def develop_cmd(inputs: tuple[str, ...], out: str | None, out_dir: str | None, l
             if started is not None:
                 process["process so far"] = started + time.perf_counter() - t_cmd
             click.echo(timings_table(src, times, total, process))
+            click.echo(f"  peak memory of this process so far: {peak_rss_mib():.0f} MiB"
+                       + (" (the worker's job; see `rawlux worker`)" if os.environ.get("_RAWLUX_CLIENT_STARTED")
+                          else ""))
 
     return each_input(inputs, one)

@@ -1,0 +1,300 @@
+"""The worker process (see :mod:`rawlux.cli.worker`): warm up once, then fork one child per command.
+
+The parent stays single-threaded (forking a threaded process is unsafe): one loop accepts connections, forks
+jobs and reaps them. A job's child takes the caller's descriptors, folder, environment and umask and runs
+``rawlux.cli.main`` with its arguments, then ends with ``os._exit`` (the parent's state is never torn down by a
+child). The parent sends the caller the child's pid when it starts and its exit status and peak memory when
+it ends.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from .worker import ENV_IDLE, _recv, _send, paths
+
+
+def warm_up() -> None:
+    """Import the develop path and load its compiled kernels, then develop the bundled sample through every
+    built-in look (the first call of each kernel and table builds its caches), and freeze the heap so
+    children do not copy it by touching it."""
+    import gc
+    import importlib
+    import pkgutil
+    import tempfile
+    from pathlib import Path
+
+    import rawlux
+    from . import develop as _develop  # noqa: F401 - the command module itself
+
+    for pkg in ("rawlux.io", "rawlux.isp", "rawlux.colour", "rawlux.optics", "rawlux.looks", "rawlux.pipeline",
+                "rawlux.borders"):
+        mod = importlib.import_module(pkg)
+        for info in pkgutil.walk_packages(mod.__path__, pkg + "."):
+            if not info.name.rsplit(".", 1)[-1].startswith(("cli", "__main__")):
+                try:
+                    importlib.import_module(info.name)
+                except Exception as e:  # noqa: BLE001 - an optional module (lensfun, heif) may be absent
+                    print(f"worker: skipped {info.name}: {e}", file=sys.stderr)
+    load_cached_kernels()
+    from ..demo import run_demo
+
+    with tempfile.TemporaryDirectory() as d:
+        run_demo(Path(d))
+    del rawlux
+    gc.collect()
+    gc.freeze()
+
+
+def load_cached_kernels() -> int:
+    """Load every overload in numba's on-disk cache of the imported rawlux kernels (no compiling: only what
+    this machine compiled before and is still current). Returns how many were loaded."""
+    from numba.core.registry import CPUDispatcher
+
+    n = 0
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("rawlux.") or mod is None:
+            continue
+        for obj in list(vars(mod).values()):
+            if not isinstance(obj, CPUDispatcher) or getattr(obj, "_cache", None) is None:
+                continue
+            try:
+                sigs = [key[0] for key in obj._cache._cache_file._load_index()]
+            except Exception:  # noqa: BLE001 - numba's cache layout is internal: a miss only costs speed
+                continue
+            for sig in sigs:
+                try:
+                    obj.compile(sig)
+                    n += 1
+                except Exception:  # noqa: BLE001
+                    pass
+    return n
+
+
+def _child(req: dict, fds: list[int]) -> int:
+    """In the forked child: become the caller's command."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    for target, fd in zip((0, 1, 2), fds):
+        if fd != target:
+            os.dup2(fd, target)
+            os.close(fd)
+    enc = req.get("encoding") or "utf-8"
+    sys.stdin = open(0, "r", closefd=False)  # noqa: SIM115 - the process's own descriptors
+    sys.stdout = open(1, "w", encoding=enc, errors="replace", closefd=False,  # noqa: SIM115
+                      buffering=1 if os.isatty(1) else -1)
+    sys.stderr = open(2, "w", encoding=enc, errors="backslashreplace", closefd=False, buffering=1)  # noqa: SIM115
+    os.chdir(req["cwd"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    os.umask(int(req["umask"]))
+    threads = os.environ.get("NUMBA_NUM_THREADS")
+    if threads:
+        import numba
+        try:
+            numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+        except ValueError:
+            pass
+    sys.argv = ["rawlux", *req["argv"]]
+    from . import main
+
+    rc = main(list(req["argv"]))
+    return rc if isinstance(rc, int) else 1
+
+
+def _fork_job(conn, req: dict, fds: list[int], listener, wake: tuple[int, int]) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child (its exit status is what the tests check)
+        rc = 70
+        try:
+            import signal
+            signal.set_wakeup_fd(-1)
+            for fd in wake:
+                os.close(fd)
+            listener.close()
+            conn.close()
+            rc = _child(req, fds)
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:  # noqa: BLE001 - report anything, then leave without touching the parent's state
+            import traceback
+            traceback.print_exc()
+            rc = 1
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(rc)
+    for fd in fds:
+        os.close(fd)
+    _send(conn, {"pid": pid})
+    return pid
+
+
+def _reap(jobs: dict) -> None:
+    while jobs:
+        try:
+            pid, status, ru = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            jobs.clear()
+            return
+        if pid == 0:
+            return
+        conn = jobs.pop(pid, None)
+        if conn is None:
+            continue
+        rc = os.waitstatus_to_exitcode(status)
+        rc = 128 - rc if rc < 0 else rc           # killed by a signal: the shell's convention
+        try:
+            _send(conn, {"rc": rc, "maxrss_kib": ru.ru_maxrss})
+        except OSError:
+            pass
+        conn.close()
+
+
+def _peer_ok(conn) -> bool:
+    import socket
+    import struct
+
+    try:
+        cred = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return True                                 # no peer credentials here: the 0700 folder still guards
+    _pid, uid, _gid = struct.unpack("3i", cred)
+    return uid == os.getuid()
+
+
+def _handle(conn, listener, jobs: dict, state: dict) -> None:
+    conn.settimeout(5.0)
+    if not _peer_ok(conn):
+        conn.close()
+        return
+    try:
+        _send(conn, {"hello": "rawlux-worker", "pid": os.getpid()})
+        req, fds = _recv(conn, want_fds=3)
+    except (OSError, EOFError, ValueError):
+        conn.close()
+        return
+    op = req.get("op")
+    if op == "run" and len(fds) == 3:
+        conn.settimeout(None)
+        jobs[_fork_job(conn, req, fds, listener, state["wake"])] = conn
+        state["jobs"] += 1
+        return
+    for fd in fds:
+        os.close(fd)
+    if op == "status":
+        import resource
+        _send(conn, {"pid": os.getpid(), "jobs": state["jobs"], "running": len(jobs),
+                     "uptime_s": round(time.monotonic() - state["t0"], 1),
+                     "idle_s": round(time.monotonic() - state["last"], 1),
+                     "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024})
+    elif op == "stop":
+        state["stop"] = True
+        _send(conn, {"stopping": os.getpid()})
+    conn.close()
+
+
+def _wait_for_exit(pid: int | None, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while pid and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":     # ended, not reaped yet
+                    return
+        except (OSError, IndexError):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+        time.sleep(0.05)
+
+
+def serve(p: dict[str, str], after_pid: int | None = None) -> int:
+    """Run a worker for the identity in ``p`` until it has been idle for RAWLUX_WORKER_IDLE seconds (warming
+    up once process ``after_pid``, the command that started it, has ended)."""
+    import fcntl
+    import socket
+
+    os.environ["NUMBA_THREADING_LAYER"] = "workqueue"     # fork-safe (set before numba is imported)
+    lock = open(p["lock"], "a")  # noqa: SIM115 - held for the worker's life
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0                                           # another worker of this identity runs or starts
+    try:
+        os.unlink(p["sock"])
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        listener.bind(p["sock"])
+    finally:
+        os.umask(old)
+    listener.listen(64)                                     # callers queue here while we warm up
+    try:
+        _wait_for_exit(after_pid)
+        t = time.perf_counter()
+        warm_up()
+        print(f"worker {os.getpid()} ({p['key']}): warm in {time.perf_counter() - t:.2f} s", file=sys.stderr,
+              flush=True)
+        return _loop(listener, float(os.environ.get(ENV_IDLE, "900")))
+    finally:
+        try:
+            if os.path.exists(p["sock"]):
+                os.unlink(p["sock"])
+        finally:
+            listener.close()
+
+
+def _loop(listener, idle: float) -> int:
+    """Accept, fork, reap. SIGCHLD wakes the loop (through a self-pipe) so a job's status goes back at once."""
+    import select
+    import signal
+
+    jobs: dict = {}
+    state = {"jobs": 0, "t0": time.monotonic(), "last": time.monotonic(), "stop": False}
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_a: None)
+    state["wake"] = (wake_r, wake_w)
+    listener.setblocking(False)
+    while not state["stop"]:
+        _reap(jobs)
+        if jobs:
+            state["last"] = time.monotonic()
+        elif time.monotonic() - state["last"] > idle:
+            break
+        ready, _, _ = select.select([listener, wake_r], [], [], 1.0)
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 512)
+            except BlockingIOError:
+                pass
+        if listener not in ready:
+            continue
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            break
+        conn.setblocking(True)
+        state["last"] = time.monotonic()
+        _handle(conn, listener, jobs, state)
+    while jobs:                                             # let running jobs finish and report
+        time.sleep(0.05)
+        _reap(jobs)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the worker process itself (tests drive it through the CLI)
+    sys.exit(serve(paths(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None))

@@ -1,0 +1,111 @@
+"""The warm develop worker (rawlux.cli.worker): same bytes as a process of its own, the caller's folder,
+exit codes and errors, status/stop, identity, privacy. Real processes, a real socket, a real fork."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from testdata import N900_PROFILE, ROOT
+
+DEMO = ROOT / "src" / "rawlux" / "data" / "demo-n900-grbg-10bit.png"
+CFA = "GRBG,50,1023"
+
+
+def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rawlux.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def worker_env():
+    # a short private folder of its own (Unix socket paths are limited to ~100 bytes)
+    d = tempfile.mkdtemp(prefix="rlxw-")
+    env = dict(os.environ, RAWLUX_WORKER_DIR=d, RAWLUX_WORKER="on", RAWLUX_WORKER_IDLE="120",
+               NUMBA_NUM_THREADS="2")
+    env.pop("RAWLUX_DEBUG", None)
+    r = _run("worker", "start", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "is warm" in r.stdout
+    yield env
+    _run("worker", "stop", env=env)
+    import shutil
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_same_bytes_as_own_process_and_relative_paths(worker_env, tmp_path):
+    args = ["develop", str(DEMO), "--cfa", CFA, "--profile", str(N900_PROFILE), "-q"]
+    own = _run(*args, "-o", str(tmp_path / "own.jpg"), env=dict(worker_env, RAWLUX_WORKER="off"))
+    assert own.returncode == 0, own.stderr
+    # require: fails instead of running in this process if the worker does not take it
+    via = _run(*args, "-o", "via.jpg", "--timings", env=dict(worker_env, RAWLUX_WORKER="require"), cwd=tmp_path)
+    assert via.returncode == 0, via.stderr
+    assert (tmp_path / "via.jpg").read_bytes() == (tmp_path / "own.jpg").read_bytes()
+    assert "the worker's job" in via.stdout                  # --timings says who did the work
+    assert "start-up (interpreter + imports)" in via.stdout
+
+
+def test_errors_and_exit_codes_come_back(worker_env, tmp_path):
+    env = dict(worker_env, RAWLUX_WORKER="require")
+    r = _run("develop", str(tmp_path / "missing.dng"), "-o", str(tmp_path / "x.jpg"), env=env)
+    assert r.returncode == 3
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing.dng" in lines[0] and lines[0].startswith("rawlux: error:")
+    r = _run("develop", str(DEMO), "--set", "tone.contrast=banana", "-o", str(tmp_path / "y.jpg"), env=env)
+    assert r.returncode == 2 and "banana" in r.stderr
+    assert not (tmp_path / "x.jpg").exists() and not (tmp_path / "y.jpg").exists()
+
+
+def test_status_names_this_installation(worker_env):
+    r = _run("worker", "status", env=worker_env)
+    assert r.returncode == 0 and "this installation" in r.stdout
+
+
+def test_require_without_a_worker_fails_cleanly(tmp_path):
+    d = tempfile.mkdtemp(prefix="rlxe-")
+    try:
+        env = dict(os.environ, RAWLUX_WORKER_DIR=d, RAWLUX_WORKER="require")
+        r = _run("develop", str(DEMO), "-o", str(tmp_path / "z.jpg"), env=env)
+        assert r.returncode == 1 and "no worker is running" in r.stderr
+        assert not any(n.endswith(".sock") for n in os.listdir(d))        # and none was started
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_identity_follows_code_and_import_environment(monkeypatch):
+    from rawlux.cli import worker
+
+    a = worker.identity()
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1" if os.environ.get("NUMBA_NUM_THREADS") != "1" else "2")
+    assert worker.identity() != a
+    monkeypatch.setenv("RAWLUX_WORKER", "require")            # the switch itself is not part of it
+    b = worker.identity()
+    monkeypatch.setenv("RAWLUX_WORKER", "on")
+    assert worker.identity() == b
+
+
+def test_folder_must_be_private(tmp_path, monkeypatch):
+    from rawlux.cli import worker
+
+    d = tmp_path / "shared"
+    d.mkdir(mode=0o755)
+    os.chmod(d, 0o755)
+    monkeypatch.setenv("RAWLUX_WORKER_DIR", str(d))
+    monkeypatch.setenv("RAWLUX_WORKER", "on")
+    with pytest.raises(worker.Unavailable, match="not private"):
+        worker.folder()
+    assert worker.forward(["develop", "x.dng"]) is None       # the command then runs in its own process
+
+
+def test_only_develop_goes_to_the_worker(monkeypatch):
+    from rawlux.cli import worker
+
+    monkeypatch.setenv("RAWLUX_WORKER", "require")
+    assert worker._command(["--debug", "develop", "a.dng"]) == "develop"
+    assert worker.forward(["looks", "list"]) is None
+    assert worker.forward(["--help"]) is None
