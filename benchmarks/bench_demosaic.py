@@ -40,6 +40,7 @@ def _methods():
         "residual (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "residual"),
         "ri (rawlux, default)": lambda c, p: demosaic(c, p, "ri"),
         "ari (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "ari"),
+        "quality (rawlux)": lambda c, p: demosaic(c, p, "quality"),
     }
 
 

@@ -76,7 +76,8 @@ def test_mcmaster_cpsnr():
     hq, fast, default = (float(np.mean(scores[m])) for m in ("residual", "rcd", "ri"))
     assert hq >= 36.0, f"residual: {hq:.2f} dB on McMaster"
     assert fast >= 36.0, f"rcd: {fast:.2f} dB on McMaster"   # 35.98 before the fidelity fixes of issue 18
-    assert default >= 36.3 and default >= hq - 0.05, f"ri: {default:.2f} dB on McMaster (residual {hq:.2f})"
+    # ri 36.76 since the guided-filter axis fits of issue 18 (36.44 before)
+    assert default >= 36.6 and default >= hq - 0.05, f"ri: {default:.2f} dB on McMaster (residual {hq:.2f})"
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -238,13 +239,30 @@ def _skimage_photographs() -> list[np.ndarray]:
     return out
 
 
+def test_default_on_ordinary_photographs():
+    """Whole scikit-image photographs, one pattern each: the default measured 35.88 dB here (35.63 before the
+    guided-filter axis fits of issue 18; rcd 34.69)."""
+    ims = _skimage_photographs()
+    score = {m: [] for m in ("ri", "rcd")}
+    for i, im in enumerate(ims):
+        pattern = PATTERNS[i % 4]
+        cfa = mosaic(im, pattern)
+        for m in score:
+            score[m].append(cpsnr(im, demosaic(cfa, pattern, m)))
+    ri, rcd = (float(np.mean(score[m])) for m in ("ri", "rcd"))
+    if len(ims) == 4:
+        assert ri >= 35.8, f"ri: {ri:.2f} dB on the photographs"
+    assert ri >= rcd + 0.8, (ri, rcd)
+
+
 def test_ari_is_sharper_than_ri_on_both_sets():
-    """Crops of McMaster and of ordinary photographs, the four patterns in turn: ari gains on both (on the whole
-    sets +0.5–0.7 dB on McMaster, +0.3 dB on the photographs: benchmarks/bench_demosaic.py)."""
+    """Crops of McMaster and of ordinary photographs, the four patterns in turn: ari gains on both (see
+    benchmarks/bench_demosaic.py for the whole sets). Since ri's axis fits became guided filters (issue 18) ri is
+    +0.24 dB on the photographs and ari's lead there shrank; on these crops it measured +0.14 dB."""
     mc = [im[120:300, 120:300] for im in _mcmaster()[::4]]
     ph = [im[im.shape[0] // 2 - 96:im.shape[0] // 2 + 96, im.shape[1] // 2 - 96:im.shape[1] // 2 + 96]
           for im in _skimage_photographs()]
-    for crops, margin in ((mc, 0.35), (ph, 0.15)):
+    for crops, margin in ((mc, 0.35), (ph, 0.08)):
         gain = []
         for i, im in enumerate(crops):
             pattern = PATTERNS[i % 4]

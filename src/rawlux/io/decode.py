@@ -301,12 +301,13 @@ def _clip_level(ch: np.ndarray, white: float, black: float = 0.0, sigma: Any = N
     vals = ch if ch.dtype.kind == "u" else np.clip(np.rint(ch), 0, 65535).astype(np.uint16)
     span = max(white - black, 1.0)
     lo = int(black + _CLIP_FLOOR * span)
-    if int(vals.max(initial=0)) < lo:
+    top = int(vals.max(initial=0))
+    if top < lo:
         return None
-    vals = np.ascontiguousarray(vals)
-    flat_v = vals.ravel()
-    counts = np.bincount(flat_v).astype(np.float64)
-    n = counts.size
+    from ._decode_kernels import histogram, plateau_histogram
+
+    n = top + 1
+    counts = histogram(vals, n)
     # the data's quantisation step at the top of the range: companded files (a tone curve undone by the
     # decoder) only use every q-th value there; read on well-populated values only (≥ 16 pixels), so that a
     # sparse tail of a few bright pixels is not taken for a comb
@@ -315,13 +316,8 @@ def _clip_level(ch: np.ndarray, white: float, black: float = 0.0, sigma: Any = N
     q = int(max(1.0, np.median(np.diff(pop)))) if pop.size >= 3 else 1
     # plateau pixels among the bright ones only: within one quantisation step of the right and the lower
     # same-colour neighbour (a gain applied after the clip moves neighbours of a plateau by a step at most)
-    h, w = vals.shape
-    idx = np.flatnonzero(flat_v >= lo)
-    idx = idx[(idx % w < w - 1) & (idx < (h - 1) * w)]
-    v0 = flat_v[idx].astype(np.int32)
     tol = q if q > 1 else 0
-    pv = v0[(np.abs(v0 - flat_v[idx + 1]) <= tol) & (np.abs(v0 - flat_v[idx + w]) <= tol)]
-    plate = np.bincount(pv, minlength=n).astype(np.float64)
+    plate = plateau_histogram(vals, lo, tol, n)
     s = max(2, int(round(_CLIP_SPREAD * span)))
     min_total = max(64.0, 2e-5 * vals.size)
     above_all = np.concatenate([np.cumsum(counts[::-1])[::-1], [0.0]])         # pixels ≥ v

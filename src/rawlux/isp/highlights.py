@@ -49,8 +49,10 @@ class Highlights(Stage):
         thr = clip * np.float32(p.threshold)
         px = frame.pixels
         if frame.state is State.CFA:
+            from ..pipeline.buffers import owns
+
             code = BAYER_PATTERNS[m.cfa_pattern]  # type: ignore[index]
-            out = px.copy()
+            out = px if owns(frame) else px.copy()     # in place when the running pipeline owns the mosaic
             if p.method == "clip":
                 np.minimum(out, clip.min(), out=out)
             else:

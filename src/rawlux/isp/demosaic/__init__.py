@@ -4,14 +4,17 @@
 white-balanced: the stage feeds white-balanced data, which is what colour-difference methods want)
 and returns H×W×3 float32. Methods are registered by name in ``DEMOSAIC_METHODS``, one module each:
 
-- ``ri``: directional minimised-Laplacian residual interpolation with gradient-weighted fusion and
-  edge-directed chroma residuals, one fused, tiled numba kernel; the default (quality of ``residual``, at
+- ``ri``: directional residual interpolation (guided-filter fits along the axes for green, minimised-Laplacian
+  fits for red and blue) with gradient-weighted fusion and edge-directed chroma residuals, one fused, tiled numba kernel; the default (quality of ``residual``, at
   interactive speed);
 - ``rcd``: Ratio Corrected Demosaicing (Sanz Rodríguez), a tiled numba kernel; the fastest;
 - ``residual``: the same family as ``ri`` written with OpenCV box filters and numpy (the reference the kernel
   is tested against; slower);
 - ``ari``: adaptive residual interpolation (Monno et al.) for green, averaged with ``ri``'s green, and ``ri``'s
   red/blue step; the sharpest on saturated detail (McMaster), about 100× slower than ``ri`` (OpenCV/numpy);
+- ``quality``: adaptive residual interpolation for green (a tiled numba kernel, iterated guided filters with
+  a per-pixel choice of iteration) blended with ``ri``'s green, then 2-D minimised-Laplacian RI for red and blue;
+  sharper than ``ri`` on saturated detail, about a tenth of its speed;
 - ``bilinear``: the reference.
 
 Borders are handled by mirroring about the edge pixel, which keeps the CFA phase; any size from 2×2 up works
@@ -31,6 +34,7 @@ from ...frame import BAYER_PATTERNS
 DEMOSAIC_METHODS: dict[str, str] = {
     "ari": "rawlux.isp.demosaic.ari:ari",
     "bilinear": "rawlux.isp.demosaic.bilinear:bilinear",
+    "quality": "rawlux.isp.demosaic.hq:quality",
     "rcd": "rawlux.isp.demosaic.rcd:rcd",
     "residual": "rawlux.isp.demosaic.residual:residual",
     "ri": "rawlux.isp.demosaic.ri:ri",

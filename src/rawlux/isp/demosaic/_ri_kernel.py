@@ -26,13 +26,13 @@ def _mirror(i, n):
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
-def _axis_difference(p, d, gpar, eps, ky, kx):
-    """Green minus chroma along the rows of the tile ``p`` (directional minimised-Laplacian RI).
+def _axis_difference(p, d, gpar, reg, ky, kx):
+    """Green minus chroma along the rows of the tile ``p`` (directional residual interpolation).
 
     On each row, green and chroma alternate; each is predicted from the other's linear interpolation by a
-    local linear model fitted on its own sites (slope minimising the energy of the along-row Laplacian of the
-    residual) over ``ky`` same-kind rows × ``kx`` columns; the residuals are interpolated along the row and
-    added back. ``d`` receives g − c, valid ``kx // 2 + 9`` columns and ``4 (ky // 2)`` rows in from the
+    local linear model fitted on its own sites over ``ky`` same-kind rows × ``kx`` columns (guided filter: slope
+    (cov + e) / (var + e), e = ``reg`` · (mean² + mean²) / 2, so flat windows fall back to colour difference);
+    the residuals are interpolated along the row and added back. ``d`` receives g − c, valid ``kx // 2 + 9`` columns and ``4 (ky // 2)`` rows in from the
     tile's edges. ``kx // 2`` must be odd (the window then ends on sites of the other kind).
 
     The rows stream through ring buffers (a few rows of each quantity, in cache), and the loops run over 1-D
@@ -42,13 +42,11 @@ def _axis_difference(p, d, gpar, eps, ky, kx):
     ry = ky // 2  # rows of the same kind: y - 2 ry ... y + 2 ry
     rx = kx // 2  # columns x - rx ... x + rx; own kind at even offsets, the other kind at odd ones
     half = np.float32(0.5)
-    two = np.float32(2.0)
-    one = np.float32(1.0)
     ring = 8
     while ring < 4 * ry + 1:
         ring *= 2
     rm = ring - 1
-    # q: the along-row Laplacians' products lv·lc and lv², the other kind's linear interpolation v, and p;
+    # q: the products v·p and v², the other kind's linear interpolation v, and p;
     # s: their own-kind sums along the row (offsets 0, ±2, ..., ±(rx - 1)), valid on [xs0, xs0 + ns); the
     # other kind's follow as S[x - 1] + q[x + rx]; cf: the coefficients of the green fit (0, 1) and of the
     # chroma fit (2, 3), valid on [x0, x0 + nc)
@@ -64,6 +62,7 @@ def _axis_difference(p, d, gpar, eps, ky, kx):
     n_own = np.float32(1.0 / ((rx // 2 * 2 + 1) * (2 * ry + 1)))
     n_oth = np.float32(1.0 / ((rx + 1) * (2 * ry + 1)))
     norm = np.float32(1.0 / (2 * rx * 2 * ry))
+    tiny = np.float32(1e-10)
     t = np.empty((4, nc), np.float32)
     u = np.empty((4, nc), np.float32)
     m = np.empty((4, na), np.float32)
@@ -85,18 +84,12 @@ def _axis_difference(p, d, gpar, eps, ky, kx):
             pp[i] = pr[i]
         n = wp - 6
         pc = pr[3:3 + n]
-        pl = pr[1:1 + n]
-        pn = pr[5:5 + n]
         vc = vr[3:3 + n]
-        vl = vr[1:1 + n]
-        vn = vr[5:5 + n]
         o0 = q[0, rq, 3:3 + n]
         o1 = q[1, rq, 3:3 + n]
         for i in range(n):
-            lc = two * pc[i] - pl[i] - pn[i]
-            lv = two * vc[i] - vl[i] - vn[i]
-            o0[i] = lv * lc
-            o1[i] = lv * lv
+            o0[i] = vc[i] * pc[i]
+            o1[i] = vc[i] * vc[i]
         for c in range(4):
             qr = q[c, rq]
             o = s[c, rq, xs0:xs0 + ns]
@@ -133,12 +126,16 @@ def _axis_difference(p, d, gpar, eps, ky, kx):
         c2 = cf[2, yr, x0:x0 + nc]
         c3 = cf[3, yr, x0:x0 + nc]
         for i in range(nc):
-            den = t[1, i]
-            ao = t[0, i] / (den + eps) if den > eps else one
-            bo = (t[3, i] - ao * t[2, i]) * n_own
-            den = u[1, i]
-            at = u[0, i] / (den + eps) if den > eps else one
-            bt = (u[3, i] - at * u[2, i]) * n_oth
+            mv = t[2, i] * n_own
+            mp = t[3, i] * n_own
+            e = reg * (mv * mv + mp * mp) + tiny
+            ao = (t[0, i] * n_own - mv * mp + e) / (t[1, i] * n_own - mv * mv + e)
+            bo = mp - ao * mv
+            mv = u[2, i] * n_oth
+            mp = u[3, i] * n_oth
+            e = reg * (mv * mv + mp * mp) + tiny
+            at = (u[0, i] * n_oth - mv * mp + e) / (u[1, i] * n_oth - mv * mv + e)
+            bt = mp - at * mv
             green = ((i + off) & 1) == 0
             c0[i] = ao if green else at
             c1[i] = bo if green else bt
@@ -200,16 +197,17 @@ def _axis_difference(p, d, gpar, eps, ky, kx):
 @njit(cache=True, fastmath=True, error_model="numpy")
 def _fuse_green(p, dh, dv, g, gpar, lo):
     """Green at chroma sites: the axis colour differences from the four one-sided neighbourhoods, each weighted
-    by the inverse square of its colour-difference gradient energy (5×5), after Pekkucuksen & Altunbasak.
-    ``dh``, ``dv`` are valid from ``lo`` in; ``g`` is written from ``lo + 5`` in."""
+    by the inverse square of its colour-difference gradient energy (3×3, the window's centre one pixel to that
+    side), after Pekkucuksen & Altunbasak. ``dh``, ``dv`` are valid from ``lo`` in; ``g`` is written from
+    ``lo + 5`` in."""
     hp, wp = p.shape
-    # rows stream through ring buffers: gradients of row r, their 5×5 sums of row r - 2, green of row r - 4
+    # rows stream through ring buffers: gradients of row r, their 3×3 sums of row r - 1, green of row r - 2
     rm = 7
     n = wp - 2 * lo - 2
     gh = np.empty((8, n), np.float32)   # column i holds x = lo + 1 + i
     gv = np.empty((8, n), np.float32)
-    n3 = n - 4
-    sh = np.empty((8, n3), np.float32)  # column i holds x = lo + 3 + i
+    n3 = n - 2
+    sh = np.empty((8, n3), np.float32)  # column i holds x = lo + 2 + i
     sv = np.empty((8, n3), np.float32)
     th = np.empty(n, np.float32)
     tv = np.empty(n, np.float32)
@@ -230,33 +228,34 @@ def _fuse_green(p, dh, dv, g, gpar, lo):
         for i in range(n):
             oh[i] = abs(a[i] - b[i])
             ov[i] = abs(c[i] - e[i])
-        # 5×5 box sums of row y: columns into a row buffer, then along the row
-        y = row - 2
-        if y < lo + 3:
+        # 3×3 box sums of row y: columns into a row buffer, then along the row
+        y = row - 1
+        if y < lo + 2:
             continue
+        a = gh[(y - 1) & rm]
+        b = gh[y & rm]
+        c = gh[(y + 1) & rm]
         for i in range(n):
-            th[i] = np.float32(0.0)
-            tv[i] = np.float32(0.0)
-        for j in range(-2, 3):
-            a = gh[(y + j) & rm]
-            b = gv[(y + j) & rm]
-            for i in range(n):
-                th[i] += a[i]
-                tv[i] += b[i]
+            th[i] = a[i] + b[i] + c[i]
+        a = gv[(y - 1) & rm]
+        b = gv[y & rm]
+        c = gv[(y + 1) & rm]
+        for i in range(n):
+            tv[i] = a[i] + b[i] + c[i]
         oh = sh[y & rm]
         ov = sv[y & rm]
         for i in range(n3):
-            oh[i] = th[i] + th[i + 1] + th[i + 2] + th[i + 3] + th[i + 4]
-            ov[i] = tv[i] + tv[i + 1] + tv[i + 2] + tv[i + 3] + tv[i + 4]
+            oh[i] = th[i] + th[i + 1] + th[i + 2]
+            ov[i] = tv[i] + tv[i + 1] + tv[i + 2]
         # green of row z
-        z = y - 2
+        z = y - 1
         if z < lo + 5:
             continue
         shz = sh[z & rm]
-        shw = shz[0:n5]
+        shw = shz[2:2 + n5]
         she = shz[4:4 + n5]
-        svn = sv[(z - 2) & rm, 2:2 + n5]
-        svs = sv[(z + 2) & rm, 2:2 + n5]
+        svn = sv[(z - 1) & rm, 3:3 + n5]
+        svs = sv[(z + 1) & rm, 3:3 + n5]
         h0 = dh[z, x5:x5 + n5]
         hw1 = dh[z, x5 - 1:x5 - 1 + n5]
         hw2 = dh[z, x5 - 2:x5 - 2 + n5]
@@ -485,7 +484,7 @@ def _chroma(p, g, out, sy, sx, lo, k, eps):
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def ri_tiles(cfa, out, r_row, r_col, th_, tw_, m, eps, axis_ky, axis_kx, chroma_k):
+def ri_tiles(cfa, out, r_row, r_col, th_, tw_, m, eps, reg, axis_ky, axis_kx, chroma_k):
     h, w = cfa.shape
     nty = (h + th_ - 1) // th_
     ntx = (w + tw_ - 1) // tw_
@@ -509,8 +508,8 @@ def ri_tiles(cfa, out, r_row, r_col, th_, tw_, m, eps, axis_ky, axis_kx, chroma_
         pt = np.ascontiguousarray(p.T)
         dh = np.empty((hp, wp), np.float32)
         dvt = np.empty((wp, hp), np.float32)
-        _axis_difference(p, dh, gpar, eps, axis_ky, axis_kx)
-        _axis_difference(pt, dvt, gpar, eps, axis_ky, axis_kx)
+        _axis_difference(p, dh, gpar, reg, axis_ky, axis_kx)
+        _axis_difference(pt, dvt, gpar, reg, axis_ky, axis_kx)
         dv = np.ascontiguousarray(dvt.T)
         g = np.empty((hp, wp), np.float32)
         lo = axis_kx // 2 + 9   # where dh and dv are both valid
