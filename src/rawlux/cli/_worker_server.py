@@ -45,6 +45,18 @@ def warm_up() -> None:
     del rawlux
     gc.collect()
     gc.freeze()
+    release_free_heap()
+
+
+def release_free_heap() -> None:
+    """Give the heap's free memory back to the system (glibc ``malloc_trim``). Without it a child's large
+    arrays reuse the parent's freed heap pages, and every write to one is a copy-on-write fault: measured on
+    the 12 MP develop, 61 000 page faults and +0.3 s per job, against 7 800 faults with it."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass                                      # not glibc: nothing to do
 
 
 def load_cached_kernels() -> int:
@@ -107,6 +119,7 @@ def _child(req: dict, fds: list[int]) -> int:
 
 
 def _fork_job(conn, req: dict, fds: list[int], listener, wake: tuple[int, int]) -> int:
+    release_free_heap()                           # what the loop freed since (cheap: little changes between jobs)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child (its exit status is what the tests check)
         rc = 70
