@@ -109,3 +109,12 @@ def test_only_develop_goes_to_the_worker(monkeypatch):
     assert worker._command(["--debug", "develop", "a.dng"]) == "develop"
     assert worker.forward(["looks", "list"]) is None
     assert worker.forward(["--help"]) is None
+
+
+def test_closed_stdin_still_develops(worker_env, tmp_path):
+    # fd 0 closed: it cannot be passed to the worker, so the command runs in its own process
+    r = subprocess.run([sys.executable, "-m", "rawlux.cli", "develop", str(DEMO), "--cfa", CFA, "--profile",
+                        str(N900_PROFILE), "-q", "-o", str(tmp_path / "c.jpg")], env=worker_env,
+                       capture_output=True, text=True, timeout=180, preexec_fn=lambda: os.close(0))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "c.jpg").stat().st_size > 1000

@@ -176,9 +176,12 @@ def start(p: dict[str, str], after_pid: int | None = None) -> None:
     import subprocess
 
     cmd = [sys.executable, "-m", "rawlux.cli._worker_server", p["key"]] + ([str(after_pid)] if after_pid else [])
-    with open(p["log"], "ab") as log:
-        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                         close_fds=True, cwd=p["dir"])
+    try:
+        with open(p["log"], "ab") as log:
+            subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                             close_fds=True, cwd=p["dir"])
+    except OSError as e:
+        raise Unavailable(f"cannot start a worker: {e.strerror}") from None
 
 
 def wait_ready(p: dict[str, str], timeout: float = START_WAIT_S) -> socket.socket | None:
@@ -233,7 +236,7 @@ def forward(args: list[str]) -> int | None:
     return _run(s, args)
 
 
-def _run(s: socket.socket, args: list[str]) -> int:
+def _run(s: socket.socket, args: list[str]) -> int | None:
     import signal
 
     um = os.umask(0)
@@ -243,8 +246,12 @@ def _run(s: socket.socket, args: list[str]) -> int:
     if started is not None:
         env[ENV_STARTED] = repr(started)
     enc = getattr(sys.stdout, "encoding", None) or "utf-8"
-    _send(s, {"op": "run", "argv": list(args), "cwd": os.getcwd(), "env": env, "umask": um, "encoding": enc},
-          [0, 1, 2])
+    try:
+        _send(s, {"op": "run", "argv": list(args), "cwd": os.getcwd(), "env": env, "umask": um, "encoding": enc},
+              [0, 1, 2])
+    except (OSError, ValueError, TypeError):    # a closed stdin/stdout, a deleted folder...: nothing started
+        s.close()
+        return None
     s.settimeout(None)
     child: list[int] = []
 
