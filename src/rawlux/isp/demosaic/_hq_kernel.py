@@ -11,19 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True, inline="always")
-def _mirror(i, n):
-    """Index ``i`` reflected about the ends of 0..n-1 (the edge pixel is not repeated)."""
-    if n == 1:
-        return 0
-    p = 2 * (n - 1)
-    i = i % p
-    if i < 0:
-        i += p
-    if i >= n:
-        i = p - i
-    return i
+from ._tiles import mirror as _mirror
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")

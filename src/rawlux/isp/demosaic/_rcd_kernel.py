@@ -4,22 +4,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._tiles import load_tile
+
 EPS = np.float32(1e-5)
 EPS2 = np.float32(1e-10)
-
-
-@njit(cache=True, inline="always")
-def _mirror(i, n):
-    """Index i mirrored about the first and last sample (reflect-101); keeps the parity of i."""
-    if n == 1:
-        return 0
-    p = 2 * (n - 1)
-    i = i % p
-    if i < 0:
-        i += p
-    if i >= n:
-        i = p - i
-    return i
 
 
 @njit(cache=True, inline="always")
@@ -72,14 +60,7 @@ def rcd_tiles(cfa, out, r_row, r_col, th_, tw_, m):
         tw = min(tw_, w - x0)
         hp = th + 2 * m
         wp = tw + 2 * m
-        c = np.empty((hp, wp), np.float32)
-        xs = np.empty(wp, np.int64)
-        for xx in range(wp):
-            xs[xx] = _mirror(x0 - m + xx, w)
-        for yy in range(hp):
-            sy = _mirror(y0 - m + yy, h)
-            for xx in range(wp):
-                c[yy, xx] = cfa[sy, xs[xx]]
+        c = load_tile(cfa, y0, x0, hp, wp, m)
         # green sites: (yy + xx + r_row + r_col) odd  (tile origin has the image's CFA phase)
         gpar = (r_row + r_col + 1) & 1
 

@@ -9,20 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._tiles import load_tile
+
 MARGIN = 32  # the support of the whole method (see ``ri_tiles``), rounded up to even
-
-
-@njit(cache=True, inline="always")
-def _mirror(i, n):
-    if n == 1:
-        return 0
-    p = 2 * (n - 1)
-    i = i % p
-    if i < 0:
-        i += p
-    if i >= n:
-        i = p - i
-    return i
 
 
 @njit(cache=True, fastmath=True, error_model="numpy")
@@ -496,15 +485,7 @@ def ri_tiles(cfa, out, r_row, r_col, th_, tw_, m, eps, reg, axis_ky, axis_kx, ch
         tw = min(tw_, w - x0)
         hp = th + 2 * m
         wp = tw + 2 * m
-        p = np.empty((hp, wp), np.float32)
-        xs = np.empty(wp, np.int64)
-        for xx in range(wp):
-            xs[xx] = _mirror(x0 - m + xx, w)
-        for yy in range(hp):
-            row = cfa[_mirror(y0 - m + yy, h)]
-            pr = p[yy]
-            for xx in range(wp):
-                pr[xx] = row[xs[xx]]
+        p = load_tile(cfa, y0, x0, hp, wp, m)
         pt = np.ascontiguousarray(p.T)
         dh = np.empty((hp, wp), np.float32)
         dvt = np.empty((wp, hp), np.float32)
