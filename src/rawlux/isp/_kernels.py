@@ -39,42 +39,51 @@ def gain_mosaic(cfa, gain2):  # pragma: no cover - compiled
 TONE_LUT_MAX = 256.0   # scene-linear range covered by the table (8 stops above 1.0); beyond, exact maths
 
 
+@nb.njit(cache=True, inline="always")
+def _tone_one(lut, n, scale, v, c, s_c, peak):  # pragma: no cover - compiled
+    """One channel of the curve: the table on its square-root grid below TONE_LUT_MAX, the exact maths above."""
+    if v < TONE_LUT_MAX:
+        f = np.sqrt(v * scale)
+        i = min(int(f), n - 1)
+        t = f - np.float32(i)
+        a = lut[i]
+        return a + t * (lut[i + 1] - a)
+    vc = v ** c
+    return peak * vc / (vc + s_c)
+
+
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def sigmoid_tone_lut(img, lut, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
     """Per-channel log-logistic curve y = peak·x^c/(x^c + s^c), read from ``lut`` (n + 1 entries on a
     square-root grid over [0, TONE_LUT_MAX]: fine steps in the shadows; beyond it, the exact maths), then each
-    channel moved toward the position it had between the pixel's min and max (keeps hue) by ``hue_pres``."""
+    channel moved toward the position it had between the pixel's min and max (keeps hue) by ``hue_pres``.
+    Scalars only in the loop (no per-row scratch arrays), so the three channels stay in registers."""
     h, w, _ = img.shape
     n = lut.shape[0] - 1
     scale = np.float32(n * n / TONE_LUT_MAX)            # table position = sqrt(v · n² / max)
+    zero = np.float32(0.0)
     for y in nb.prange(h):
-        xs = np.empty(3, np.float32)
-        ys = np.empty(3, np.float32)
         for x in range(w):
-            for k in range(3):
-                v = max(img[y, x, k], np.float32(0.0))
-                xs[k] = v
-                if v < TONE_LUT_MAX:
-                    f = np.sqrt(v * scale)
-                    i = min(int(f), n - 1)
-                    t = f - np.float32(i)
-                    ys[k] = lut[i] + t * (lut[i + 1] - lut[i])
-                else:
-                    vc = v ** c
-                    ys[k] = peak * vc / (vc + s_c)
+            r = max(img[y, x, 0], zero)
+            g = max(img[y, x, 1], zero)
+            b = max(img[y, x, 2], zero)
+            yr = _tone_one(lut, n, scale, r, c, s_c, peak)
+            yg = _tone_one(lut, n, scale, g, c, s_c, peak)
+            yb = _tone_one(lut, n, scale, b, c, s_c, peak)
             if hue_pres > 0:
-                xmax = max(xs[0], max(xs[1], xs[2]))
-                xmin = min(xs[0], min(xs[1], xs[2]))
+                xmax = max(r, max(g, b))
+                xmin = min(r, min(g, b))
                 span = xmax - xmin
                 if span > 1e-12:
-                    ymax = max(ys[0], max(ys[1], ys[2]))
-                    ymin = min(ys[0], min(ys[1], ys[2]))
+                    ymax = max(yr, max(yg, yb))
+                    ymin = min(yr, min(yg, yb))
                     slope = (ymax - ymin) / span
-                    for k in range(3):
-                        ys[k] += hue_pres * (ymin + (xs[k] - xmin) * slope - ys[k])
-            out[y, x, 0] = ys[0]
-            out[y, x, 1] = ys[1]
-            out[y, x, 2] = ys[2]
+                    yr += hue_pres * (ymin + (r - xmin) * slope - yr)
+                    yg += hue_pres * (ymin + (g - xmin) * slope - yg)
+                    yb += hue_pres * (ymin + (b - xmin) * slope - yb)
+            out[y, x, 0] = yr
+            out[y, x, 1] = yg
+            out[y, x, 2] = yb
 
 
 @nb.njit(cache=True, inline="always")
