@@ -254,3 +254,16 @@ def matrix3(img, m, out):  # pragma: no cover - compiled
             out[y, x, 0] = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
             out[y, x, 1] = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
             out[y, x, 2] = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
+
+
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def separable_gain(view, rowgain, i0, f):  # pragma: no cover - compiled
+    """view[y, x] *= rowgain[y, i0[x]]·(1 − f[x]) + rowgain[y, i0[x] + 1]·f[x]: a gain map that is bilinear
+    between its columns, with each row's column profile (``rowgain``, already interpolated between the
+    map's rows) given; ``view`` may be strided (a CFA plane)."""
+    h, w = view.shape
+    for y in nb.prange(h):
+        for x in range(w):
+            j = i0[x]
+            t = f[x]
+            view[y, x] *= rowgain[y, j] * (np.float32(1.0) - t) + rowgain[y, j + 1] * t

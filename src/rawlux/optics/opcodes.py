@@ -265,6 +265,8 @@ def _interp_matrix(pos: np.ndarray, n: int) -> np.ndarray:
 
 
 def _gain_map_apply(img: np.ndarray, a: dict[str, Any]) -> None:
+    from ..isp._kernels import separable_gain
+
     h, w = img.shape[:2]
     rs, cs, planes = _region(img, a)
     rows = np.arange(h)[rs].astype(np.float64)
@@ -275,12 +277,22 @@ def _gain_map_apply(img: np.ndarray, a: dict[str, Any]) -> None:
     fv = ((rows + 0.5) / h - a["origin_v"]) / a["spacing_v"] if a["points_v"] > 1 else np.zeros_like(rows)
     fh = ((cols + 0.5) / w - a["origin_h"]) / a["spacing_h"] if a["points_h"] > 1 else np.zeros_like(cols)
     wy = _interp_matrix(fv, a["points_v"])
-    wx = _interp_matrix(fh, a["points_h"])
+    # the column interpolation as (left index, weight of the right one); a one-column map gets a copy of its
+    # column so that index + 1 always exists
+    ph = a["points_h"]
+    p = np.clip(fh, 0.0, ph - 1.0)
+    i0 = np.minimum(np.floor(p).astype(np.int64), max(ph - 2, 0))
+    f = (p - i0 if ph > 1 else np.zeros_like(p)).astype(np.float32)
     g = a["gains"].astype(np.float64)
-    for i, p in enumerate(planes):
-        gain = (wy @ g[:, :, min(i, g.shape[2] - 1)] @ wx.T).astype(np.float32)   # separable bilinear
-        v = _view(img, rs, cs, p)
-        v *= gain
+    if ph == 1:
+        g = np.concatenate([g, g], axis=1)
+    for i, pl in enumerate(planes):
+        rowgain = np.ascontiguousarray(wy @ g[:, :, min(i, g.shape[2] - 1)], dtype=np.float32)   # rows × points_h
+        v = _view(img, rs, cs, pl)
+        if v.dtype == np.float32:
+            separable_gain(v, rowgain, i0, f)
+        else:
+            v *= (rowgain[:, i0] * (1 - f) + rowgain[:, i0 + 1] * f).astype(v.dtype)
 
 
 def _map_poly_apply(img: np.ndarray, a: dict[str, Any]) -> None:
