@@ -6,6 +6,7 @@ clip → CPSNR over the three channels, 10-pixel border excluded, mean over imag
     python benchmarks/bench_demosaic.py                 # McMaster-18 + photographs + 12 MP speed
     python benchmarks/bench_demosaic.py --extra DIR     # also a folder of ground-truth images (e.g. Kodak)
     python benchmarks/bench_demosaic.py --quick         # fewer images, one speed repeat
+    python benchmarks/bench_demosaic.py --methods ri quality   # only the methods whose names contain these
 
 "Photographs" are the colour photographs that ship with scikit-image (astronaut, chelsea, coffee, motorcycle
 left/right, rocket, hubble): ordinary pictures, not used to choose any parameter of the McMaster methods.
@@ -25,6 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 MCMASTER = ROOT / ".." / "shared" / "data" / "demosaic" / "mcmaster"
 PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
+#: substrings of the method names to run (--methods); empty: all
+ONLY: list[str] = []
 
 
 def _methods():
@@ -40,7 +43,8 @@ def _methods():
         "residual (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "residual"),
         "ri (rawlux, default)": lambda c, p: demosaic(c, p, "ri"),
         "ari (rawlux, numpy/OpenCV)": lambda c, p: demosaic(c, p, "ari"),
-        "quality (rawlux)": lambda c, p: demosaic(c, p, "quality"),
+        "ari-fast (rawlux)": lambda c, p: demosaic(c, p, "ari-fast"),
+        "quality (rawlux, learned)": lambda c, p: demosaic(c, p, "quality"),
     }
 
 
@@ -70,6 +74,8 @@ def quality(sets: dict[str, list[np.ndarray]]) -> None:
     from rawlux.isp.demosaic.quality import cpsnr, mosaic
 
     methods = _methods()
+    if ONLY:
+        methods = {k: v for k, v in methods.items() if any(o in k for o in ONLY)}
     names = list(sets)
     scores: dict[str, dict[str, dict[str, list[float]]]] = {}
     for mname, fn in methods.items():
@@ -108,6 +114,8 @@ def speed(repeats: int) -> None:
     print("| method | first call (s) | best (s) | MP/s best | MP/s median |")
     print("|---|---:|---:|---:|---:|")
     for mname, fn in _methods().items():
+        if ONLY and not any(o in mname for o in ONLY):
+            continue
         slow = "colour-demosaicing" in mname or "residual" in mname or mname.startswith("ari")
         t0 = time.perf_counter()
         fn(cfa, "RGGB")
@@ -128,7 +136,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--methods", nargs="+", default=[],
+                    help="run only the methods whose names contain one of these (e.g. --methods ri quality)")
     a = ap.parse_args()
+    ONLY[:] = a.methods
     lim = 4 if a.quick else None
     sets: dict[str, list[np.ndarray]] = {}
     if MCMASTER.is_dir():

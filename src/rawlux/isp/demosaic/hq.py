@@ -1,4 +1,5 @@
-"""The ``quality`` method: adaptive residual interpolation for green, minimised-Laplacian RI for red and blue.
+"""The ``ari-fast`` method (the ``quality`` method before the learned one of :mod:`.learned`): adaptive residual
+interpolation for green, minimised-Laplacian RI for red and blue.
 
 After Monno, Kiku, Tanaka and Okutomi (adaptive residual interpolation, ARI, 2015/2017) and Kiku et al.
 (minimised-Laplacian residual interpolation), written from the papers' descriptions as one tiled numba kernel:
@@ -55,7 +56,7 @@ def quality(cfa: np.ndarray, pattern: str) -> np.ndarray:
     from ._hq_kernel import hq_tiles
     from .ri import ri
 
-    c = np.ascontiguousarray(cfa, dtype=np.float32)
+    c = np.nan_to_num(np.ascontiguousarray(cfa, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     base = ri(c, pattern)
     h, w = c.shape
     if min(h, w) < _MIN_SIDE:
@@ -65,7 +66,7 @@ def quality(cfa: np.ndarray, pattern: str) -> np.ndarray:
     r = code.index(0)
     g_ri = np.ascontiguousarray(base[..., 1])
     out = np.empty((h, w, 3), np.float32)
-    hq_tiles(np.nan_to_num(c, nan=0.0, posinf=0.0, neginf=0.0), g_ri, out, green_at, r // 2, r % 2, _TILE, _TILE,
+    hq_tiles(c, g_ri, out, green_at, r // 2, r % 2, _TILE, _TILE,
              _MARGIN, ITERATIONS, np.float32(ARI_WEIGHT), np.float32(_EPS_RI), np.float32(0.5 * SLOPE_REG),
              np.float32(_EPS_ML), _CHROMA_R,
              np.float32(_SCALE))

@@ -14,9 +14,10 @@ from . import DEMOSAIC_METHODS, demosaic
 class DemosaicParams(Params):
     method: str = param("auto", choices=lambda: ["auto", *DEMOSAIC_METHODS],
                         doc="demosaic method: ri (residual interpolation, the default), rcd (fastest), "
-                            "quality (adaptive residual interpolation for green: sharpest, ~3 MP/s), "
-                            "residual (ri's reference implementation, slower), ari (quality's slow "
-                            "numpy/OpenCV form), bilinear; auto picks the default")
+                            "quality (ri plus a learned correction: sharpest, ~6 MP/s), ari-fast "
+                            "(adaptive residual interpolation for green, ~3 MP/s), residual (ri's reference "
+                            "implementation, slower), ari (ari-fast's slow numpy/OpenCV form), bilinear; "
+                            "auto picks the default")
 
 
 def _balance_gains(frame: Frame) -> np.ndarray | None:
