@@ -8,7 +8,7 @@ Heavy modules (numpy, numba, OpenCV, rawpy) are imported when first used.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (CLI start-up counts)
 
 from ._version import __version__
 

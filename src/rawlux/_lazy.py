@@ -2,7 +2,9 @@
 does not import its heavy modules (CLI start-up counts)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - annotations only (no typing import at run time)
+    from typing import Any, Callable
 
 
 def lazy_getattr(package: str, table: dict[str, tuple[str, str]], namespace: dict[str, Any]) -> Callable[[str], Any]:

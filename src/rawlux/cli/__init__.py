@@ -5,55 +5,16 @@ Errors print one line on stderr (``rawlux: error: FILE: what``); ``--debug`` sho
 
 Adding a command: write a ``click`` command (or group) in a module of its own, say ``rawlux/cli/video.py``
 (or a feature's ``cli.py``), decorate its body with :func:`rawlux.cli.common.guarded`, and add one line to
-:data:`COMMANDS` below. Modules are imported only when their command runs, so ``rawlux --help`` stays fast.
+:data:`COMMANDS` (``rawlux/cli/commands.py``). Modules are imported only when their command runs, so ``rawlux --help``
+stays fast. The click group lives in :mod:`rawlux.cli.app`: a ``develop`` handed to the warm worker imports
+neither click nor typing (start-up counts).
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
-import click
-
-from ..errors import EXIT_CODES
-from .common import each_input, fail, guarded, parse_sets  # noqa: F401 - the helpers every command uses
-
-#: command name → "module:attribute" (loaded when invoked, so `rawlux --help` stays fast). The one registry.
-COMMANDS: dict[str, str] = {
-    "develop": "rawlux.cli.develop:develop_cmd",
-    "demo": "rawlux.cli.demo:demo_cmd",
-    "frame": "rawlux.cli.frame:frame",
-    "studio": "rawlux.studio.cli:studio",
-    "looks": "rawlux.looks.cli:looks",
-    "look": "rawlux.looks.cli:look",
-    "batch": "rawlux.batch.cli:batch",
-    "calibrate": "rawlux.colour.cli:calibrate",
-    "profile": "rawlux.colour.profile_cli:profile",
-    "burst": "rawlux.burst.cli:burst",
-    "video": "rawlux.video.cli:video",
-    "worker": "rawlux.cli.worker_cmd:worker",
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        mod, attr = target.split(":")
-        return getattr(importlib.import_module(mod), attr)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="rawlux")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-def cli(debug: bool) -> None:
-    """rawlux: an open computational camera (RAW/DNG in, finished photograph out)."""
-    if debug:
-        os.environ["RAWLUX_DEBUG"] = "1"
+from .commands import COMMANDS  # noqa: F401 - the one registry of commands (rawlux.cli.COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,24 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         lg.addHandler(logging.NullHandler())
         lg.propagate = False
     try:
-        rv = cli.main(args=argv, prog_name="rawlux", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as e:   # `rawlux` alone: the help text
-        click.echo(e.ctx.get_help() if e.ctx else str(e))
-        return 0
-    except click.UsageError as e:
-        where = f" ({e.ctx.command_path})" if e.ctx is not None and e.ctx.command_path else ""
-        click.echo(f"rawlux: error: {' '.join(e.format_message().split())}{where}", err=True)
-        return EXIT_CODES["parameter"]
-    except click.exceptions.Abort:
-        click.echo("rawlux: interrupted", err=True)
-        return 130
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        click.echo(f"rawlux: error: {' '.join(e.format_message().split())}", err=True)
-        return e.exit_code
-    except SystemExit as e:
-        rv = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        from .app import run
+        rv = run(argv)
     finally:
         if argv is None:
             _lighter_exit()
@@ -114,8 +59,14 @@ def _lighter_exit() -> None:
         gc.freeze()
 
 
-def __getattr__(name: str):  # noqa: ANN202 - old names of the develop helpers (rawlux.cli.parse_wb, ...)
-    if name in ("parse_wb", "develop_options", "recipe_overrides", "output_path", "develop_cmd"):
-        from . import develop
-        return getattr(develop, name)
+#: names that live in modules which import click (loaded on first use: the worker's client never needs them)
+_MOVED = {"cli": "app", "LazyGroup": "app", "each_input": "common", "fail": "common", "guarded": "common",
+          "parse_sets": "common", "parse_wb": "develop", "develop_options": "develop",
+          "recipe_overrides": "develop", "output_path": "develop", "develop_cmd": "develop"}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - the click group and the helpers every command uses (rawlux.cli.cli, ...)
+    if name in _MOVED:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.{_MOVED[name]}"), name)
     raise AttributeError(f"module 'rawlux.cli' has no attribute {name!r}")
