@@ -251,12 +251,19 @@ def _view(img: np.ndarray, rs: slice, cs: slice, p: int) -> np.ndarray:
     return img[rs, cs] if img.ndim == 2 else img[rs, cs, p]
 
 
-def _interp_matrix(pos: np.ndarray, n: int) -> np.ndarray:
-    """Rows of linear-interpolation weights at fractional indices ``pos`` into ``n`` samples (clamped)."""
-    m = np.zeros((pos.size, n), np.float64)
+def _interp_index(pos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation at fractional indices ``pos`` into ``n`` samples (clamped): the left sample's index
+    (at most n − 2, so that index + 1 exists when n > 1) and the right sample's weight (0 when n == 1)."""
     p = np.clip(pos, 0.0, n - 1.0)
     i0 = np.minimum(np.floor(p).astype(np.int64), max(n - 2, 0))
     f = p - i0 if n > 1 else np.zeros_like(p)
+    return i0, f
+
+
+def _interp_matrix(pos: np.ndarray, n: int) -> np.ndarray:
+    """Rows of linear-interpolation weights at fractional indices ``pos`` into ``n`` samples (clamped)."""
+    m = np.zeros((pos.size, n), np.float64)
+    i0, f = _interp_index(pos, n)
     rows = np.arange(pos.size)
     m[rows, i0] += 1.0 - f
     if n > 1:
@@ -279,12 +286,10 @@ def _gain_map_apply(img: np.ndarray, a: dict[str, Any]) -> None:
     wy = _interp_matrix(fv, a["points_v"])
     # the column interpolation as (left index, weight of the right one); a one-column map gets a copy of its
     # column so that index + 1 always exists
-    ph = a["points_h"]
-    p = np.clip(fh, 0.0, ph - 1.0)
-    i0 = np.minimum(np.floor(p).astype(np.int64), max(ph - 2, 0))
-    f = (p - i0 if ph > 1 else np.zeros_like(p)).astype(np.float32)
+    i0, f = _interp_index(fh, a["points_h"])
+    f = f.astype(np.float32)
     g = a["gains"].astype(np.float64)
-    if ph == 1:
+    if a["points_h"] == 1:
         g = np.concatenate([g, g], axis=1)
     for i, pl in enumerate(planes):
         rowgain = np.ascontiguousarray(wy @ g[:, :, min(i, g.shape[2] - 1)], dtype=np.float32)   # rows × points_h
