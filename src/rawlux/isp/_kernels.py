@@ -36,56 +36,6 @@ def gain_mosaic(cfa, gain2):  # pragma: no cover - compiled
             cfa[y, w - 1] *= g0
 
 
-TONE_LUT_MAX = 256.0   # scene-linear range covered by the table (8 stops above 1.0); beyond, exact maths
-
-
-@nb.njit(cache=True, inline="always")
-def _tone_one(lut, n, scale, v, c, s_c, peak):  # pragma: no cover - compiled
-    """One channel of the curve: the table on its square-root grid below TONE_LUT_MAX, the exact maths above."""
-    if v < TONE_LUT_MAX:
-        f = np.sqrt(v * scale)
-        i = min(int(f), n - 1)
-        t = f - np.float32(i)
-        a = lut[i]
-        return a + t * (lut[i + 1] - a)
-    vc = v ** c
-    return peak * vc / (vc + s_c)
-
-
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def sigmoid_tone_lut(img, lut, c, s_c, peak, hue_pres, out):  # pragma: no cover - compiled
-    """Per-channel log-logistic curve y = peak·x^c/(x^c + s^c), read from ``lut`` (n + 1 entries on a
-    square-root grid over [0, TONE_LUT_MAX]: fine steps in the shadows; beyond it, the exact maths), then each
-    channel moved toward the position it had between the pixel's min and max (keeps hue) by ``hue_pres``.
-    Scalars only in the loop (no per-row scratch arrays), so the three channels stay in registers."""
-    h, w, _ = img.shape
-    n = lut.shape[0] - 1
-    scale = np.float32(n * n / TONE_LUT_MAX)            # table position = sqrt(v · n² / max)
-    zero = np.float32(0.0)
-    for y in nb.prange(h):
-        for x in range(w):
-            r = max(img[y, x, 0], zero)
-            g = max(img[y, x, 1], zero)
-            b = max(img[y, x, 2], zero)
-            yr = _tone_one(lut, n, scale, r, c, s_c, peak)
-            yg = _tone_one(lut, n, scale, g, c, s_c, peak)
-            yb = _tone_one(lut, n, scale, b, c, s_c, peak)
-            if hue_pres > 0:
-                xmax = max(r, max(g, b))
-                xmin = min(r, min(g, b))
-                span = xmax - xmin
-                if span > 1e-12:
-                    ymax = max(yr, max(yg, yb))
-                    ymin = min(yr, min(yg, yb))
-                    slope = (ymax - ymin) / span
-                    yr += hue_pres * (ymin + (r - xmin) * slope - yr)
-                    yg += hue_pres * (ymin + (g - xmin) * slope - yg)
-                    yb += hue_pres * (ymin + (b - xmin) * slope - yb)
-            out[y, x, 0] = yr
-            out[y, x, 1] = yg
-            out[y, x, 2] = yb
-
-
 @nb.njit(cache=True, inline="always")
 def _compress(ach, v):  # pragma: no cover - compiled
     """Scene-referred sources: bring a channel toward the achromatic value when its distance
@@ -120,38 +70,6 @@ def _encode(lut, n, v):  # pragma: no cover - compiled
         i = n - 1
     t = f - i
     return lut[i] + t * (lut[i + 1] - lut[i])
-
-
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def output_encode(img, m, lut, compress, out):  # pragma: no cover - compiled
-    """Matrix to the output space, hue-keeping gamut handling (compress: 0 none, 1 smooth, 2 out-of-gamut
-    pixels only), clip, transfer function by table."""
-    h, w, _ = img.shape
-    n = lut.shape[0] - 1
-    for y in nb.prange(h):
-        for x in range(w):
-            r0 = img[y, x, 0]
-            g0 = img[y, x, 1]
-            b0 = img[y, x, 2]
-            r = m[0, 0] * r0 + m[0, 1] * g0 + m[0, 2] * b0
-            g = m[1, 0] * r0 + m[1, 1] * g0 + m[1, 2] * b0
-            b = m[2, 0] * r0 + m[2, 1] * g0 + m[2, 2] * b0
-            if compress == 1:
-                ach = max(r, max(g, b))
-                if ach > 1e-9:
-                    r = _compress(ach, r)
-                    g = _compress(ach, g)
-                    b = _compress(ach, b)
-            elif compress == 2:
-                ach = max(r, max(g, b))
-                mn = min(r, min(g, b))
-                if mn < 0 and ach > 1e-9:
-                    r = _pull_in(ach, mn, r)
-                    g = _pull_in(ach, mn, g)
-                    b = _pull_in(ach, mn, b)
-            out[y, x, 0] = _encode(lut, n, r)
-            out[y, x, 1] = _encode(lut, n, g)
-            out[y, x, 2] = _encode(lut, n, b)
 
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
@@ -240,20 +158,6 @@ def quantise(img, scale, bgr, out):  # pragma: no cover - compiled
                 elif v > scale:
                     v = scale
                 out[y, x, 2 - k if bgr else k] = v
-
-
-@nb.njit(cache=True, parallel=True, fastmath=True)
-def matrix3(img, m, out):  # pragma: no cover - compiled
-    """out = img · mᵀ per pixel (out may be img: each pixel is read before it is written)."""
-    h, w, _ = img.shape
-    for y in nb.prange(h):
-        for x in range(w):
-            r = img[y, x, 0]
-            g = img[y, x, 1]
-            b = img[y, x, 2]
-            out[y, x, 0] = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
-            out[y, x, 1] = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
-            out[y, x, 2] = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
 
 
 @nb.njit(cache=True, parallel=True, fastmath=True)

@@ -47,8 +47,8 @@ class Colour(Stage):
     def applies(self, frame: Frame, p: Params) -> bool:
         return frame.state in self.takes      # required (pipeline/order.py REQUIRED): enabled=false is refused
 
-    def run(self, frame: Frame, p: ColourParams) -> Frame:
-
+    def _prepare(self, frame: Frame, p: ColourParams):  # type: ignore[no-untyped-def]
+        """The profile (its camera check noted on the frame) and the matrix this frame needs."""
         prof = profile_for(frame)
         note = prof.check_camera(frame.meta, p.profile_any_camera)
         if note:
@@ -61,22 +61,44 @@ class Colour(Stage):
             lum = spaces.rgb_to_xyz(spaces.WORKING)[1]
             sat = p.saturation * np.eye(3) + (1 - p.saturation) * np.outer(np.ones(3), lum)
             mat = sat @ mat
+        return prof, mat
+
+    def _dng_table(self, frame: Frame, p: ColourParams, prof):  # type: ignore[no-untyped-def]
+        """A DCP/DNG HueSatMap for this frame's white, when the profile is chosen or the rendering is ``camera``."""
+        if prof.dng is None or not (prof.explicit or p.rendering == "camera"):
+            return None
+        m = frame.meta
+        neutral = np.asarray(m.extra.get("neutral", m.as_shot_neutral if m.as_shot_neutral is not None
+                                         else np.ones(3)), np.float64)
+        return prof.hue_sat_table(m.white_xy or prof.neutral_to_xy(neutral))
+
+    def pointwise(self, frame: Frame, p: ColourParams):  # type: ignore[no-untyped-def]
+        prof, mat = self._prepare(frame, p)
+        if getattr(prof, "hue_sat_map", None) is not None or self._dng_table(frame, p, prof) is not None:
+            return None                          # the hue/saturation tables are not a 3×3 matrix
         from ..pipeline.buffers import output_buffer
-        from ._kernels import matrix3
-        out = output_buffer(frame)          # per-pixel 3×3: may overwrite the input the pipeline owns
-        matrix3(frame.pixels, mat.astype(np.float32), out)
-        hsm = getattr(profile_for(frame), "hue_sat_map", None)
+        from ..pipeline.fuse import Matrix, apply
+        op = Matrix(mat)
+        f = frame.with_pixels(apply([op], frame.pixels, output_buffer(frame)), State.SCENE_LINEAR)
+        f.meta.extra["camera_matrix"] = mat
+        return op, f
+
+    def run(self, frame: Frame, p: ColourParams) -> Frame:
+        done = self.pointwise(frame, p)
+        if done is not None:
+            return done[1]
+        prof, mat = self._prepare(frame, p)
+        from ..pipeline.buffers import output_buffer
+        from ..pipeline.fuse import Matrix, apply
+        out = apply([Matrix(mat)], frame.pixels, output_buffer(frame))   # may overwrite the input it owns
+        hsm = getattr(prof, "hue_sat_map", None)
         if hsm is not None:                      # a calibrated profile's smooth hue/saturation table
             from ..colour.dcp import apply_hue_sat_map
             out = apply_hue_sat_map(out, hsm)
-        if prof.dng is not None and (prof.explicit or p.rendering == "camera"):   # a DCP/DNG HueSatMap
-            m = frame.meta
-            neutral = np.asarray(m.extra.get("neutral", m.as_shot_neutral if m.as_shot_neutral is not None
-                                             else np.ones(3)), np.float64)
-            table = prof.hue_sat_table(m.white_xy or prof.neutral_to_xy(neutral))
-            if table is not None:
-                from ..colour.dcp import apply_dng_table
-                out = apply_dng_table(out, table, out=out)
+        table = self._dng_table(frame, p, prof)
+        if table is not None:                    # a DCP/DNG HueSatMap
+            from ..colour.dcp import apply_dng_table
+            out = apply_dng_table(out, table, out=out)
         f = frame.with_pixels(out, State.SCENE_LINEAR)
         f.meta.extra["camera_matrix"] = mat
         return f

@@ -34,8 +34,9 @@ def auto_ev(img: np.ndarray, target: float, limit: float, gain: float = 1.0,
     did not clip in the raw (luminance below ``clip_lum``, the luminance of a neutral at the lowest white-
     balanced clip level, before ``gain``) stay at ≤ ``UNCLIPPED_HEADROOM``: auto exposure brightens the scene
     but never pushes a bright unclipped sky or wall into the flat top of the curve."""
-    step = max(1, int(math.sqrt(img.shape[0] * img.shape[1] / 250_000)))
-    small = img[::step, ::step].reshape(-1, 3)
+    from ..pipeline.fuse import probe
+
+    small = probe(img).reshape(-1, 3)       # the runner's probe (a fused run gives this its probe: the same pixels)
     lum = small @ (spaces.rgb_to_xyz(spaces.WORKING)[1] * gain).astype(np.float32)
     lum = lum[np.isfinite(lum)]
     if lum.size == 0 or float(lum.max(initial=0.0)) <= 0:
@@ -73,7 +74,9 @@ class Exposure(Stage):
     takes = frozenset({State.SCENE_LINEAR})
     doc = "scene-linear gain"
 
-    def run(self, frame: Frame, p: ExposureParams) -> Frame:
+    def pointwise(self, frame: Frame, p: ExposureParams):  # type: ignore[no-untyped-def]
+        from ..pipeline.fuse import Matrix
+
         m = frame.meta
         ev = p.ev                                   # the user's compensation always adds on top
         if m.kind != "image":
@@ -82,10 +85,14 @@ class Exposure(Stage):
             if p.auto:
                 ev += auto_ev(frame.pixels, p.target, p.auto_limit, gain=2.0 ** base, clip_lum=clip_luminance(m))
         if ev == 0.0:
-            return frame
+            return Matrix(np.eye(3)), frame
         from ..pipeline.buffers import output_buffer
         buf = output_buffer(frame)
-        np.multiply(frame.pixels, np.float32(2.0 ** ev), out=buf)
+        gain = np.float32(2.0 ** ev)
+        np.multiply(frame.pixels, gain, out=buf)
         out = frame.with_pixels(buf)
         out.meta.extra["exposure_ev"] = ev
-        return out
+        return Matrix(np.eye(3) * float(gain)), out
+
+    def run(self, frame: Frame, p: ExposureParams) -> Frame:
+        return self.pointwise(frame, p)[1]

@@ -1,4 +1,4 @@
-"""The ISP's numba kernels that other layers use (``io`` quantises with the output stage's kernel).
+"""The ISP's numba kernels that other layers use (``io`` quantises with them).
 
 The kernels live in ``_kernels.py`` (one file, so numba's on-disk cache stays together); this module is their
 public face: import from here, never from ``_kernels``, outside ``isp/``."""

@@ -32,29 +32,38 @@ class Output(Stage):
     def applies(self, frame: Frame, p: Params) -> bool:
         return frame.state in self.takes      # required (pipeline/order.py REQUIRED): enabled=false is refused
 
-    def run(self, frame: Frame, p: OutputParams) -> Frame:
-        from ._kernels import output_encode
+    def pointwise(self, frame: Frame, p: OutputParams):  # type: ignore[no-untyped-def]
+        if (p.gamut == "luma" and p.space != spaces.WORKING) or p.gamut == "exact":
+            return None
+        from ..pipeline.fuse import Encode
 
+        mode = 0 if p.gamut != "compress" else (2 if frame.meta.kind == "image" else 1)
+        op = Encode(spaces.rgb_to_rgb(spaces.WORKING, p.space), mode, spaces.transfer_of(p.space))
+        return op, self._encode(frame, p, op, frame.pixels)
+
+    def _encode(self, frame: Frame, p: OutputParams, op, pixels: np.ndarray) -> Frame:  # type: ignore[no-untyped-def]
+        from ..io.icc import icc_profile
         from ..pipeline.buffers import output_buffer
+        from ..pipeline.fuse import apply
 
-        lut = spaces.encode_lut(spaces.transfer_of(p.space), 16384)
-        out = output_buffer(frame)            # element-wise: may reuse the input when the pipeline owns it
-        if p.gamut == "luma" and p.space != spaces.WORKING:
-            from ..colour.gamut import to_output
-            lin = to_output(frame.pixels, p.space)
-            output_encode(lin, np.eye(3, dtype=np.float32), lut, 0, out)
-        elif p.gamut == "exact":
-            lin = to_gamut_exact(frame.pixels, p.space)
-            output_encode(lin, np.eye(3, dtype=np.float32), lut, 0, out)
-        else:
-            m = spaces.rgb_to_rgb(spaces.WORKING, p.space).astype(np.float32)
-            mode = 0 if p.gamut != "compress" else (2 if frame.meta.kind == "image" else 1)
-            output_encode(frame.pixels, m, lut, mode, out)
+        out = apply([op], pixels, output_buffer(frame))   # may reuse the input when the pipeline owns it
         f = frame.with_pixels(out, State.DISPLAY)
         f.meta.output_space = p.space
-        from ..io.icc import icc_profile
         f.meta.icc = icc_profile(p.space)
         return f
+
+    def run(self, frame: Frame, p: OutputParams) -> Frame:
+        done = self.pointwise(frame, p)
+        if done is not None:
+            return done[1]
+        from ..pipeline.fuse import Encode
+
+        if p.gamut == "exact":
+            lin = to_gamut_exact(frame.pixels, p.space)
+        else:
+            from ..colour.gamut import to_output
+            lin = to_output(frame.pixels, p.space)
+        return self._encode(frame, p, Encode(np.eye(3), 0, spaces.transfer_of(p.space)), lin)
 
 
 def to_gamut_exact(working: np.ndarray, dst: str) -> np.ndarray:

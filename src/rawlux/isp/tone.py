@@ -51,14 +51,27 @@ class Tone(Stage):
     def applies(self, frame: Frame, p: Params) -> bool:
         return super().applies(frame, p) and getattr(p, "method", "none") != "none"
 
-    def run(self, frame: Frame, p: ToneParams) -> Frame:
-        from ._kernels import TONE_LUT_MAX, sigmoid_tone_lut
+    def pointwise(self, frame: Frame, p: ToneParams):  # type: ignore[no-untyped-def]
+        if frame.meta.kind == "image" or frame.meta.facts.display_referred or p.method == "profile":
+            return None
+        return self._filmic(frame, p)
 
+    def _filmic(self, frame: Frame, p: ToneParams):  # type: ignore[no-untyped-def]
+        from ..pipeline.buffers import output_buffer
+        from ..pipeline.fuse import ToneCurve, apply
+
+        c, s_c = p.curve_params()
+        op = ToneCurve(c, s_c, p.peak, p.hue_preservation)
+        out = apply([op], frame.pixels, output_buffer(frame))   # may reuse the input when the pipeline owns it
+        f = frame.with_pixels(out, State.DISPLAY_LINEAR)
+        f.meta.facts.display_referred = True
+        return op, f
+
+    def run(self, frame: Frame, p: ToneParams) -> Frame:
         if frame.meta.kind == "image" or frame.meta.facts.display_referred:
             f = frame.with_pixels(frame.pixels, State.DISPLAY_LINEAR)   # already rendered: no curve
             f.meta.facts.display_referred = True
             return f
-
         if p.method == "profile":
             from ..pipeline.buffers import output_buffer
             done = profile_tone(frame, output_buffer(frame))
@@ -69,16 +82,7 @@ class Tone(Stage):
                     return f
                 frame = f
                 frame.meta.note(done[1])
-        c, s_c = p.curve_params()
-        grid = (np.linspace(0.0, 1.0, 8193) ** 2) * TONE_LUT_MAX
-        lut = curve(grid, p).astype(np.float32)
-        from ..pipeline.buffers import output_buffer
-        out = output_buffer(frame)            # element-wise: may reuse the input when the pipeline owns it
-        sigmoid_tone_lut(frame.pixels, lut, np.float32(c), np.float32(s_c), np.float32(p.peak),
-                         np.float32(p.hue_preservation), out)
-        f = frame.with_pixels(out, State.DISPLAY_LINEAR)
-        f.meta.facts.display_referred = True
-        return f
+        return self._filmic(frame, p)[1]
 
 
 def profile_tone(frame: Frame, out: np.ndarray) -> tuple[np.ndarray, str | None] | None:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 from ..errors import ParameterError
 from ..frame import Frame, State
 from .order import get_stage, stage_names
+from .stage import Stage
 from .buffers import OWNED as _OWNED, output_buffer, owns  # noqa: F401 - owns/output_buffer: old home
 from .recipe import Recipe, resolve_sidecar_look  # noqa: F401 - resolve_sidecar_look: old home
 
@@ -84,7 +85,16 @@ def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarr
          timings: dict[str, float] | None, on_stage: Callable[[str, Frame], None] | None,
          keep_scene_linear: bool = False) -> Frame:
     kept = None
-    for name in names:
+    fusing = on_stage is None and not keep_scene_linear    # both need the frame after every stage
+    i = 0
+    while i < len(names):
+        name = names[i]
+        i += 1
+        if fusing and type(get_stage(name)).pointwise is not Stage.pointwise:
+            done = _fused(frame, recipe, names, i - 1, caller_pixels, timings)
+            if done is not None:
+                frame, i = done
+                continue
         if (keep_scene_linear and name == "tone" and frame.state is State.SCENE_LINEAR
                 and frame.meta.kind != "image" and not frame.meta.facts.display_referred):
             kept = frame.pixels            # not copied: marked not-owned below, so no stage writes into it
@@ -107,6 +117,48 @@ def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarr
     if kept is not None:
         frame.meta.extra[SCENE_LINEAR_KEY] = kept
     return frame
+
+
+def _fused(frame: Frame, recipe: Recipe, names: list[str], i: int, caller_pixels: np.ndarray,
+           timings: dict[str, float] | None) -> tuple[Frame, int] | None:
+    """Run the point-wise stages from ``names[i]`` on as one pass (see :mod:`rawlux.pipeline.fuse`): each stage's
+    ``pointwise`` on a probe of the frame gives its op, metadata and state; the composed ops then run over the
+    whole frame once. Returns (frame, index of the next stage), or None when fewer than two stages in a row
+    would fuse (the caller then runs them one by one)."""
+    from .fuse import fits, probe, apply
+
+    t0 = time.perf_counter()
+    if frame.pixels.ndim != 3 or frame.pixels.shape[2] != 3 or frame.pixels.dtype != np.float32:
+        return None
+    pr = frame.with_pixels(probe(frame.pixels))
+    ops: list = []
+    ran: list[str] = []
+    j = i
+    while j < len(names):
+        stage = get_stage(names[j])
+        p = recipe.params[names[j]]
+        if not stage.applies(pr, p):
+            j += 1
+            continue
+        done = stage.pointwise(pr, p)
+        if done is None or not fits([*ops, done[0]]):
+            break
+        ops.append(done[0])
+        pr = done[1]
+        if stage.gives is not None and pr.state is not stage.gives:
+            pr.state = stage.gives
+        pr.meta.history.append(names[j])
+        ran.append(names[j])
+        j += 1
+    if len(ran) < 2:
+        return None
+    owned = frame.pixels is not caller_pixels
+    out = apply(ops, frame.pixels, frame.pixels if owned and frame.pixels.flags.c_contiguous else None)
+    res = Frame(out, pr.state, pr.meta)
+    if timings is not None:
+        key = "+".join(ran)
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
+    return res, j
 
 
 def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str] | None = None, *,

@@ -18,6 +18,9 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 from ..errors import ParameterError
 from ..frame import Frame, State
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .fuse import PointOp
+
 
 def param(default: Any, *, min: float | None = None, max: float | None = None,
           choices: Iterable[str] | Callable[[], Iterable[str]] | None = None,
@@ -54,6 +57,13 @@ class Stage(abc.ABC):
     @abc.abstractmethod
     def run(self, frame: Frame, p: Params) -> Frame:
         """The stage's work: pure, a function of ``frame`` and ``p`` only."""
+
+    def pointwise(self, frame: Frame, p: Params) -> "tuple[PointOp, Frame] | None":
+        """When this stage is a function of each pixel alone for this frame and these params: that operation
+        (see :mod:`rawlux.pipeline.fuse`) and the frame ``run`` gives; else None (the default), and the runner
+        calls ``run``. The runner calls it on small probes of the frame to fuse point-wise stages into one
+        pass, so it must be pure too, and take its statistics of the pixels from :func:`~rawlux.pipeline.fuse.probe`."""
+        return None
 
 
 # ----------------------------------------------------------------------------- validation
