@@ -118,3 +118,65 @@ def test_closed_stdin_still_develops(worker_env, tmp_path):
                        capture_output=True, text=True, timeout=180, preexec_fn=lambda: os.close(0))
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "c.jpg").stat().st_size > 1000
+
+
+def _status(env) -> dict:
+    from rawlux.cli import worker as w
+
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return w.request("status", w.paths()) or {}
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def _wait_for_spare(env, not_pid=None, limit=30.0) -> int:
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        pid = _status(env).get("spare")
+        if pid and pid != not_pid:
+            return pid
+        time.sleep(0.1)
+    raise AssertionError("no spare job process appeared")
+
+
+def test_jobs_run_in_the_prewarmed_spare_and_a_lost_spare_is_replaced(worker_env, tmp_path):
+    """While idle the worker keeps one job process forked ahead with its heap faulted in; a job runs in it, a
+    new one is forked after; a spare that dies (here: killed) is noticed and the job forks instead."""
+    import signal
+
+    env = dict(worker_env, RAWLUX_WORKER="require")
+    args = ["develop", str(DEMO), "--cfa", CFA, "--profile", str(N900_PROFILE), "-q"]
+    spare = _wait_for_spare(worker_env)
+    r = _run(*args, "-o", str(tmp_path / "a.jpg"), env=env)
+    assert r.returncode == 0, r.stderr
+    spare2 = _wait_for_spare(worker_env, not_pid=spare)       # the old spare became the job and ended
+    with pytest.raises(ProcessLookupError):
+        os.kill(spare, 0)
+    os.kill(spare2, signal.SIGKILL)
+    r = _run(*args, "-o", str(tmp_path / "b.jpg"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.jpg").read_bytes() == (tmp_path / "b.jpg").read_bytes()
+    assert _wait_for_spare(worker_env, not_pid=spare2) != spare
+    assert "spare job process" in _run("worker", "status", env=worker_env).stdout
+
+
+def test_no_spare_when_switched_off(tmp_path):
+    d = tempfile.mkdtemp(prefix="rlxs-")
+    env = dict(os.environ, RAWLUX_WORKER_DIR=d, RAWLUX_WORKER="on", RAWLUX_WORKER_IDLE="60",
+               RAWLUX_WORKER_SPARE="off", NUMBA_NUM_THREADS="2")
+    try:
+        assert _run("worker", "start", env=env).returncode == 0
+        r = _run("develop", str(DEMO), "--cfa", CFA, "--profile", str(N900_PROFILE), "-q", "-o",
+                 str(tmp_path / "a.jpg"), env=dict(env, RAWLUX_WORKER="require"))
+        assert r.returncode == 0, r.stderr
+        st = _status(env)
+        assert st.get("jobs") == 1 and st.get("spare") is None
+    finally:
+        _run("worker", "stop", env=env)
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)

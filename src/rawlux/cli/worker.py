@@ -37,6 +37,7 @@ import time
 ENV_SWITCH = "RAWLUX_WORKER"
 ENV_DIR = "RAWLUX_WORKER_DIR"
 ENV_IDLE = "RAWLUX_WORKER_IDLE"
+ENV_SPARE = "RAWLUX_WORKER_SPARE"        # off: fork each job on demand, with no spare process kept warm
 ENV_STARTED = "_RAWLUX_CLIENT_STARTED"     # the caller's start time (boot clock), for --timings' start-up row
 #: the commands the worker runs (its warm-up covers their path)
 COMMANDS = frozenset({"develop"})

@@ -31,7 +31,9 @@ def status(debug: bool) -> int:
         found += 1
         tag = "this installation" if p["key"] == me else "another installation or environment"
         click.echo(f"worker {info['pid']} ({tag}): {info['jobs']} jobs, {info['running']} running, "
-                   f"up {info['uptime_s']:.0f} s, idle {info['idle_s']:.0f} s, peak {info['rss_mib']} MiB")
+                   f"up {info['uptime_s']:.0f} s, idle {info['idle_s']:.0f} s, peak {info['rss_mib']} MiB"
+                   + (f"; spare job process {info['spare']} ({info['spare_heap_mib']} MiB of heap ready)"
+                      if info.get("spare") else ""))
     if not found:
         click.echo("no worker running")
     return 0
