@@ -1,6 +1,7 @@
 """rawlux.save: every format and bit depth with ICC, EXIF (orientation 1), XMP recipe; atomic writes."""
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
@@ -124,3 +125,30 @@ def test_undeveloped_frame_is_refused(tmp_path):
     f = rawlux.Frame(np.zeros((4, 4, 3), np.float32), rawlux.State.CAMERA_RGB)
     with pytest.raises(ParameterError, match="develop"):
         rawlux.save(f, tmp_path / "x.jpg")
+
+
+@pytest.mark.parametrize("h,w,quality", [(2999, 4001, 92), (1601, 1333, 95), (1203, 9000, 80)])
+def test_jpeg_strips_are_the_stream_of_one_encoder_with_restart_markers(h, w, quality, monkeypatch):
+    """Large JPEGs are encoded in strips on two threads and joined with restart markers: byte for byte what
+    libjpeg writes in one pass with a restart interval of one strip, so every decoder reads the same pixels."""
+    import cv2
+
+    from rawlux.io import encode as E
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    rng = np.random.default_rng(h)
+    img = cv2.resize(rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+    img[::7, ::5] = rng.integers(0, 256, img[::7, ::5].shape, dtype=np.uint8)
+    got = E._jpeg_bytes(img, quality)
+    mcu = 8 if quality >= 95 else 16
+    per_row = -(-w // mcu)
+    rows = min(-(-(-(-h // mcu)) // 2), 0xFFFF // per_row)
+    sampling = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if quality >= 95 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+    ok, ref = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling,
+                                         cv2.IMWRITE_JPEG_RST_INTERVAL, per_row * rows])
+    assert ok and got == ref.tobytes()
+    assert b"\xff\xdd" in got[:2000] and b"\xff\xd0" in got
+    from PIL import Image
+    assert Image.open(io.BytesIO(got)).size == (w, h)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")                  # one thread: one plain stream
+    assert b"\xff\xdd" not in E._jpeg_bytes(img, quality)[:2000]

@@ -52,13 +52,90 @@ def _jpeg_insert(jpg: bytes, *, icc: bytes | None, exif: bytes | None, xmp: byte
 
 
 def _jpeg_bytes(px: np.ndarray, quality: int) -> bytes:
-    """The JPEG stream of BGR uint8 pixels (the SDR JPEG and the Ultra HDR base use exactly this)."""
+    """The JPEG stream of BGR uint8 pixels (the SDR JPEG and the Ultra HDR base use exactly this). Large images
+    are encoded in horizontal strips on several threads and joined with restart markers (:func:`_jpeg_strips`)."""
     import cv2
     sampling = cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if quality >= 95 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
-    ok, buf = cv2.imencode(".jpg", px, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling]
+    mcu = 8 if quality >= 95 else 16
+    threads = _encode_threads()
+    if threads > 1 and px.ndim == 3 and px.shape[0] * px.shape[1] >= _STRIP_MIN_PIXELS:
+        data = _jpeg_strips(px, params, mcu, threads)
+        if data is not None:
+            return data
+    ok, buf = cv2.imencode(".jpg", px, params)
     if not ok:
         raise OutputError("JPEG encoding failed")
     return buf.tobytes()
+
+
+#: images from this size up are JPEG-encoded in strips on several threads
+_STRIP_MIN_PIXELS = 2_000_000
+
+
+def _encode_threads() -> int:
+    """Threads for encoders: NUMBA_NUM_THREADS when set (the develop's own thread budget), else the CPUs."""
+    v = os.environ.get("NUMBA_NUM_THREADS", "")
+    n = int(v) if v.isdigit() else (os.cpu_count() or 1)
+    return max(1, min(n, 8))
+
+
+def _jpeg_strips(px: np.ndarray, params: list[int], mcu: int, threads: int) -> bytes | None:
+    """Encode ``px`` as horizontal strips of whole MCU rows in parallel (libjpeg releases the GIL) and join them
+    into one baseline JPEG with a restart interval of one strip: each strip's scan starts with the DC predictors
+    at zero and ends byte-aligned, exactly what a restart marker marks, so the result is the same stream a single
+    encoder writes with that restart interval (tested byte for byte). None when a strip would exceed the
+    largest restart interval (65 535 MCUs)."""
+    import cv2
+    from concurrent.futures import ThreadPoolExecutor
+
+    h, w = px.shape[:2]
+    per_row = -(-w // mcu)
+    rows = -(-(-(-h // mcu)) // threads)                # MCU rows per strip
+    if per_row * rows > 0xFFFF:
+        rows = 0xFFFF // per_row
+    if rows < 1 or rows * mcu >= h:
+        return None
+    bands = [px[y:y + rows * mcu] for y in range(0, h, rows * mcu)]
+
+    def one(band: np.ndarray) -> bytes:
+        ok, buf = cv2.imencode(".jpg", band, params)
+        if not ok:
+            raise OutputError("JPEG encoding failed")
+        return buf.tobytes()
+
+    with ThreadPoolExecutor(min(threads, len(bands))) as pool:
+        parts = list(pool.map(one, bands))
+    head, sof, scan0 = _jpeg_layout(parts[0])
+    out = bytearray(parts[0][:head])
+    out[sof + 5:sof + 7] = struct.pack(">H", h)                 # SOF: the whole image's height
+    out += b"\xff\xdd" + struct.pack(">HH", 4, per_row * rows)   # DRI: one strip per interval
+    out += parts[0][head:scan0]                                 # SOS
+    for i, part in enumerate(parts):
+        if i:
+            out += bytes([0xFF, 0xD0 + (i - 1) % 8])            # RSTn
+        start = scan0 if i == 0 else _jpeg_layout(part)[2]
+        out += part[start:-2]                                   # the entropy-coded scan, without EOI
+    out += b"\xff\xd9"
+    return bytes(out)
+
+
+def _jpeg_layout(jpg: bytes) -> tuple[int, int, int]:
+    """Offsets in a baseline JPEG from one encoder: of its SOS marker, of its SOF marker, and of the scan data."""
+    pos, sof = 2, -1
+    while pos + 4 <= len(jpg):
+        if jpg[pos] != 0xFF:
+            break
+        marker = jpg[pos + 1]
+        length = struct.unpack(">H", jpg[pos + 2:pos + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            sof = pos
+        if marker == 0xDA:
+            if sof < 0 or jpg[-2:] != b"\xff\xd9":
+                break
+            return pos, sof, pos + 2 + length
+        pos += 2 + length
+    raise OutputError("JPEG encoding failed (unexpected stream layout)")
 
 
 def xmp_fields(recipe_toml: str | None) -> tuple[str, str]:
