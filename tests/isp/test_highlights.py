@@ -123,3 +123,82 @@ def test_bright_unclipped_sky_is_not_touched(tmp_path):
     a = rawlux.develop(dng, look="reference")
     b = rawlux.develop(dng, look="reference", highlights={"method": "none"})
     assert np.array_equal(a.pixels, b.pixels)
+
+
+def _reference_rebuild(rgb, clip, thr):
+    """The per-pixel part of the reconstruction, in numpy over the clipped pixels only (what the numba kernel
+    ``rebuild_clipped`` replaced), from the same low-resolution chroma."""
+    import cv2
+
+    from rawlux.isp import highlights as H
+
+    anyc = (rgb >= thr).any(axis=2)
+    ys, xs = np.nonzero(anyc)
+    h, w = anyc.shape
+    scale = max(1, int(round(max(h, w) / 512)))
+    sw, sh = max(1, w // scale), max(1, h // scale)
+    small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+    sm_any = cv2.resize(anyc.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    lum = small.sum(axis=2)
+    wgt = (sm_any < 0.01).astype(np.float32) * lum
+    sigma = max(2.0, 0.02 * max(sh, sw))
+    den = cv2.GaussianBlur(wgt, (0, 0), sigma)
+    num = cv2.GaussianBlur(wgt[..., None] * small / np.maximum(lum, 1e-6)[..., None], (0, 0), sigma)
+    chroma_ = num / np.maximum(den, 1e-12)[..., None]
+    chroma_[den <= 1e-8] = 1.0 / 3.0
+    fy = np.clip((ys + 0.5) * sh / h - 0.5, 0, sh - 1)
+    fx = np.clip((xs + 0.5) * sw / w - 0.5, 0, sw - 1)
+    y0, x0 = fy.astype(int), fx.astype(int)
+    y1, x1 = np.minimum(y0 + 1, sh - 1), np.minimum(x0 + 1, sw - 1)
+    ty, tx = (fy - y0)[:, None], (fx - x0)[:, None]
+    ch = ((chroma_[y0, x0] * (1 - tx) + chroma_[y0, x1] * tx) * (1 - ty)
+          + (chroma_[y1, x0] * (1 - tx) + chroma_[y1, x1] * tx) * ty)
+    v = rgb[ys, xs].astype(np.float64)
+    mk = v >= thr
+    unc = ~mk
+    s_num = (v * ch * unc).sum(1)
+    s_den = (ch * ch * unc).sum(1)
+    s = np.where(s_den > 1e-12, s_num / np.maximum(s_den, 1e-12), 0.0)
+    rec = np.where(mk, np.maximum(v, ch * s[:, None]), v)
+    n = mk.sum(1)
+    excess = np.max(np.where(mk, rec / np.maximum(clip, 1e-6), 0.0), axis=1) - 1.0
+    fade = np.clip(excess / 0.15, 0.0, 1.0)
+    fade = fade * fade * (3.0 - 2.0 * fade)
+    t = np.where(n >= 3, 1.0, (n / 3.0) ** 2 * fade)
+    peak = rec.max(1)
+    neutral_v = np.where(n >= 3, np.maximum(peak, clip.max()), peak)
+    out = rgb.astype(np.float64).copy()
+    out[ys, xs] = np.maximum(rec + t[:, None] * (neutral_v[:, None] - rec), v)
+    assert H is not None
+    return out
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (300, 517), (1100, 1700)])
+def test_rebuild_kernel_matches_the_numpy_reference(shape):
+    from rawlux.isp.highlights import _reconstruct_rgb
+
+    rng = np.random.default_rng(shape[0])
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w]
+    base = (0.6 + 0.9 * x / max(w, 1) + 0.3 * np.sin(y / 13.0))[..., None] * np.array([0.9, 1.2, 0.8])
+    rgb = (base * (1 + 0.05 * rng.standard_normal((h, w, 3)))).astype(np.float32)
+    clip = np.array([1.3, 1.0, 1.2], np.float32)
+    rgb = np.minimum(rgb, clip)
+    thr = clip * np.float32(0.99)
+    got = _reconstruct_rgb(rgb, clip, thr)
+    ref = _reference_rebuild(rgb, clip, thr)
+    assert float(np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-3))) < 1e-5
+
+
+@pytest.mark.parametrize("h,w,sigma", [(40, 300, 2.0), (300, 512, 10.2), (512, 301, 7.7), (97, 211, 3.3)])
+def test_blur_pair_is_two_plain_blurs(h, w, sigma):
+    import cv2
+
+    from rawlux.isp.highlights import _blur_pair
+
+    rng = np.random.default_rng(h + w)
+    a = rng.random((h, w), dtype=np.float32)
+    b = rng.random((h, w, 3), dtype=np.float32)
+    den, num = _blur_pair(a, b, sigma)
+    assert np.array_equal(den, cv2.GaussianBlur(a, (0, 0), sigma))
+    assert np.array_equal(num, cv2.GaussianBlur(b, (0, 0), sigma))

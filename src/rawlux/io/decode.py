@@ -308,6 +308,14 @@ def _clip_level(ch: np.ndarray, white: float, black: float = 0.0, sigma: Any = N
 
     n = top + 1
     counts = histogram(vals, n)
+    tol = _plateau_tol(counts, lo, span)
+    plate = plateau_histogram(vals, lo, tol, n)
+    return _clip_from_histograms(counts, plate, lo, tol, span, vals.size, sigma)
+
+
+def _plateau_tol(counts: np.ndarray, lo: int, span: float) -> int:
+    """How far a plateau pixel may differ from its neighbours (see :func:`_clip_level`), from the plane's
+    histogram ``counts`` (values 0 .. its maximum)."""
     # the data's quantisation step at the top of the range: companded files (a tone curve undone by the
     # decoder) only use every q-th value there; read on well-populated values only (≥ 16 pixels), so that a
     # sparse tail of a few bright pixels is not taken for a comb
@@ -317,9 +325,16 @@ def _clip_level(ch: np.ndarray, white: float, black: float = 0.0, sigma: Any = N
     # plateau pixels among the bright ones only: within one quantisation step of the right and the lower
     # same-colour neighbour (a gain applied after the clip moves neighbours of a plateau by a step at most)
     tol = q if q > 1 else 0
-    plate = plateau_histogram(vals, lo, tol, n)
+    return tol
+
+
+def _clip_from_histograms(counts: np.ndarray, plate: np.ndarray, lo: int, tol: int, span: float, size: int,
+                          sigma: Any) -> float | None:
+    """The rest of :func:`_clip_level`, from a plane's histogram and plateau histogram (values 0 .. its
+    maximum) and its pixel count ``size``."""
+    n = counts.size
     s = max(2, int(round(_CLIP_SPREAD * span)))
-    min_total = max(64.0, 2e-5 * vals.size)
+    min_total = max(64.0, 2e-5 * size)
     above_all = np.concatenate([np.cumsum(counts[::-1])[::-1], [0.0]])         # pixels ≥ v
     Hc = _box(counts, s)
     Hp = _box(plate, s)
@@ -376,23 +391,98 @@ def _detect_saturation(mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray
     or above it, so a defect confined to one plane is not a clip. The noise model is the file's NoiseProfile
     when it has one; the data's own noise (measured just below each candidate) is always used."""
     sat = np.ones(3, dtype=np.float32)
+    planes = _PlaneStats.of(mosaic, colors, black, white)   # all four planes in two passes, when it can
     for c in range(3):
         ys, xs = np.nonzero(colors[:2, :2] == c)
         bl = float(black[c]) if black.size > c else float(black[0])
-        planes = [mosaic[y0::2, x0::2] for y0, x0 in zip(ys, xs)]
+        sigma = lambda lvl, c=c, bl=bl: _noise_sigma_dn(noise_profile, c, lvl, bl, white)  # noqa: E731
         levels: list[float] = []
-        for k, pl in enumerate(planes):
-            lv = _clip_level(pl, white, bl, lambda lvl, c=c, bl=bl: _noise_sigma_dn(noise_profile, c, lvl, bl, white))
-            if lv is None:
-                continue
-            mine = int(np.count_nonzero(pl >= lv))
-            if any(int(np.count_nonzero(q >= lv - _CLIP_SPREAD * (white - bl))) < 0.25 * mine
-                   for j, q in enumerate(planes) if j != k):
-                continue
-            levels.append(lv)
+        if planes is not None:
+            ks = [2 * int(y0) + int(x0) for y0, x0 in zip(ys, xs)]
+            for k in ks:
+                lv = planes.clip_level(k, sigma)
+                if lv is None:
+                    continue
+                mine = planes.at_or_above(k, lv)
+                if any(planes.at_or_above(j, lv - _CLIP_SPREAD * (white - bl)) < 0.25 * mine for j in ks if j != k):
+                    continue
+                levels.append(lv)
+        else:
+            pls = [mosaic[y0::2, x0::2] for y0, x0 in zip(ys, xs)]
+            for k, pl in enumerate(pls):
+                lv = _clip_level(pl, white, bl, sigma)
+                if lv is None:
+                    continue
+                mine = int(np.count_nonzero(pl >= lv))
+                if any(int(np.count_nonzero(q >= lv - _CLIP_SPREAD * (white - bl))) < 0.25 * mine
+                       for j, q in enumerate(pls) if j != k):
+                    continue
+                levels.append(lv)
         if levels:
             sat[c] = float(np.clip((min(levels) - bl) / max(white - bl, 1.0), 0.05, 1.0))
     return sat
+
+
+class _PlaneStats:
+    """What :func:`_clip_level` reads from each of the four CFA planes of an unsigned-integer mosaic (plane k:
+    rows k >> 1, columns k & 1, modulo 2), found for all four at once: the histograms in one parallel pass over
+    the mosaic, the plateau histograms in a second (their tolerance depends on the histograms). The same numbers
+    :func:`_clip_level` finds on each plane, and pixel counts at or above a level read from the histograms.
+    None (the caller goes plane by plane) for any other mosaic."""
+
+    def __init__(self, counts: np.ndarray, sizes: list[int], lo: list[int], span: list[float],
+                 tol: list[int], top: list[int], plate: np.ndarray | None, cand: list[bool]):
+        self.counts, self.sizes, self.lo, self.span, self.tol, self.top = counts, sizes, lo, span, tol, top
+        self.plate, self.cand = plate, cand
+
+    @classmethod
+    def of(cls, mosaic: np.ndarray, colors: np.ndarray, black: np.ndarray, white: float) -> "_PlaneStats | None":
+        if (mosaic.ndim != 2 or mosaic.dtype.kind != "u" or mosaic.dtype.itemsize > 2 or min(mosaic.shape) < 1
+                or not math.isfinite(white)):
+            return None
+        import numba
+
+        from ._decode_kernels import cfa_histograms, cfa_plateau_histograms
+
+        h, w = mosaic.shape
+        nbins = 1 << (8 * mosaic.dtype.itemsize)
+        nbands = max(1, min(numba.get_num_threads(), 8, h // 64))
+        sizes, los, spans, cands = [], [], [], []
+        for k in range(4):
+            y0, x0 = k >> 1, k & 1
+            sizes.append(((h - y0 + 1) // 2) * ((w - x0 + 1) // 2))
+            c = int(colors[y0, x0])
+            bl = (float(black[c]) if black.size > c else float(black[0])) if 0 <= c < 3 else 0.0
+            spans.append(max(white - bl, 1.0))
+            los.append(int(bl + _CLIP_FLOOR * spans[k]))
+            cands.append(0 <= c < 3 and sizes[k] >= 64)
+        # histograms as long as the white level needs (their size is most of the cost on small images); the full
+        # range when a value lies beyond it
+        nb = min(nbins, 1 << max(8, int(max(white, 1.0)).bit_length()))
+        counts, top_a, ok = cfa_histograms(mosaic, nb, nbands)
+        if not ok:
+            nb = nbins
+            counts, top_a, ok = cfa_histograms(mosaic, nb, nbands)
+        tops, tols = [int(t) for t in top_a], []
+        for k in range(4):
+            cands[k] = cands[k] and tops[k] >= los[k]
+            tols.append(_plateau_tol(counts[k, :tops[k] + 1], los[k], spans[k]) if cands[k] else 0)
+        # planes without a candidate: no plateau pixels (a floor above every value)
+        lo_a = np.array([min(max(lo, -1), nb) if ok_k else nb for lo, ok_k in zip(los, cands)], np.int64)
+        plate = cfa_plateau_histograms(mosaic, lo_a, np.array(tols, np.int64), nb, nbands) if any(cands) else None
+        return cls(counts, sizes, los, spans, tols, tops, plate, cands)
+
+    def clip_level(self, k: int, sigma: Any) -> float | None:
+        """:func:`_clip_level` of plane k (the white level and black level given to :meth:`of`)."""
+        if not self.cand[k] or self.plate is None:          # too small, or nothing above the floor
+            return None
+        n = self.top[k] + 1
+        return _clip_from_histograms(self.counts[k, :n], self.plate[k, :n], self.lo[k], self.tol[k],
+                                     self.span[k], self.sizes[k], sigma)
+
+    def at_or_above(self, k: int, level: float) -> int:
+        """The pixels of plane k ≥ ``level`` (np.count_nonzero(plane >= level))."""
+        return int(self.counts[k, max(math.ceil(level), 0):].sum())     # integer counts: exact
 
 
 def _read_libraw(path: str, limit: int, tags: Any, report: Any = None) -> Frame:

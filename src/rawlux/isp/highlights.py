@@ -17,6 +17,7 @@ is a lower bound only. Methods:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,24 +65,48 @@ class Highlights(Stage):
             if p.method == "clip":
                 np.minimum(out, clip.min(), out=out)
             else:
-                rgb = _reconstruct_rgb(out, clip, thr)
-                out = rgb
+                out = _reconstruct_rgb(out, clip, thr, inplace=True)      # on the copy
         return frame.with_pixels(out)
 
 
-def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale_y: float, scale_x: float) -> np.ndarray:
-    """Bilinear samples of a small H×W×C image at full-resolution coordinates (ys, xs)."""
-    h, w = img.shape[:2]
-    fy = np.clip((ys + 0.5) / scale_y - 0.5, 0, h - 1)
-    fx = np.clip((xs + 0.5) / scale_x - 0.5, 0, w - 1)
-    y0 = np.minimum(fy.astype(np.int32), h - 1)
-    x0 = np.minimum(fx.astype(np.int32), w - 1)
-    y1 = np.minimum(y0 + 1, h - 1)
-    x1 = np.minimum(x0 + 1, w - 1)
-    ty = (fy - y0)[:, None].astype(np.float32)
-    tx = (fx - x0)[:, None].astype(np.float32)
-    return ((img[y0, x0] * (1 - tx) + img[y0, x1] * tx) * (1 - ty)
-            + (img[y1, x0] * (1 - tx) + img[y1, x1] * tx) * ty)
+def _blur_pair(den_in: np.ndarray, num_in: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.GaussianBlur`` of both inputs (the same values as two plain calls), on two threads: OpenCV blurs
+    floats on one thread and releases the GIL. The second input is cut into two row bands that overlap by the
+    kernel radius, so every output row is computed from the same input rows as in one call."""
+    import threading
+
+    import cv2
+
+    h = num_in.shape[0]
+    if den_in.size < 16384:                                # too small for a thread to pay off
+        return cv2.GaussianBlur(den_in, (0, 0), sigma), cv2.GaussianBlur(num_in, (0, 0), sigma)
+    r = (int(round(sigma * 8 + 1)) | 1) // 2 + 2           # OpenCV's kernel radius for floats, with a margin
+    # the helper thread blurs den_in and the top band; den_in has 1 channel, num_in 3: a third each way
+    m = h // 3 if h >= 6 * r else 0
+    out: dict[str, Any] = {}
+
+    def helper() -> None:
+        try:
+            out["den"] = cv2.GaussianBlur(den_in, (0, 0), sigma)
+            if m:
+                out["top"] = cv2.GaussianBlur(num_in[:m + r], (0, 0), sigma)[:m]
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+            out["err"] = e
+
+    th = threading.Thread(target=helper, name="rawlux-highlights-blur", daemon=True)
+    th.start()
+    try:
+        bottom = cv2.GaussianBlur(num_in[m - r:] if m else num_in, (0, 0), sigma)
+    finally:
+        th.join()
+    if "err" in out:
+        raise out["err"]
+    if not m:
+        return out["den"], bottom
+    num = np.empty_like(num_in)
+    num[:m] = out["top"]
+    num[m:] = bottom[r:]
+    return out["den"], num
 
 
 def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray, anyc: np.ndarray | None = None,
@@ -89,10 +114,11 @@ def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray, anyc: n
     """Reconstruct clipped channels of an H×W×3 image (the core of both paths). Work per clipped pixel only."""
     import cv2
 
+    from ._highlight_kernels import chroma_normalise, chroma_weights, rebuild_clipped
+
     if anyc is None:
         anyc = (rgb >= thr).any(axis=2)
-    ys, xs = np.nonzero(anyc)
-    if ys.size == 0:
+    if not anyc.any():
         return rgb
     # colour of the unclipped surroundings: normalised convolution at low resolution
     h, w = anyc.shape
@@ -100,34 +126,26 @@ def _reconstruct_rgb(rgb: np.ndarray, clip: np.ndarray, thr: np.ndarray, anyc: n
     sw, sh = max(1, w // scale), max(1, h // scale)
     small = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
     sm_any = cv2.resize(anyc.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
-    lum = small.sum(axis=2)
-    wgt = (sm_any < 0.01).astype(np.float32) * lum        # bright unclipped pixels speak for the highlights
+    # bright unclipped pixels speak for the highlights: weight = luminance r + g + b where no pixel of the area
+    # clipped, blurred with and without the chromaticity rgb / luminance; chroma = their ratio (1/3 each where
+    # no weight reaches)
+    small = np.ascontiguousarray(small, dtype=np.float32)
+    wgt = np.empty((sh, sw), np.float32)
+    wchroma = np.empty((sh, sw, 3), np.float32)
+    chroma_weights(small, np.ascontiguousarray(sm_any, dtype=np.float32), wgt, wchroma)
     sigma = max(2.0, 0.02 * max(sh, sw))
-    den = cv2.GaussianBlur(wgt, (0, 0), sigma)
-    num = cv2.GaussianBlur(wgt[..., None] * small / np.maximum(lum, 1e-6)[..., None], (0, 0), sigma)
-    chroma = num / np.maximum(den, 1e-12)[..., None]
-    chroma[den <= 1e-8] = 1.0 / 3.0
-    ch = _sample(chroma.astype(np.float32), ys, xs, sh / h, sw / w)
-    v = rgb[ys, xs]                                       # K×3 clipped pixels
-    mk = v >= thr
-    unc = (~mk).astype(np.float32)
-    s_num = (v * ch * unc).sum(axis=1)
-    s_den = (ch * ch * unc).sum(axis=1)
-    s = np.where(s_den > 1e-12, s_num / np.maximum(s_den, 1e-12), 0.0).astype(np.float32)
-    rec = np.where(mk, np.maximum(v, ch * s[:, None]), v)
-    # toward neutral as more channels clip: 1 clipped → 1/9, 2 → 4/9, 3 → fully neutral; with 1 or 2 channels
-    # clipped the pull fades in with how far the rebuilt colour rises above the clip (0 at the clip, full 15 %
-    # above it), so pixels that only just reached the clip blend into their unclipped neighbours without a step
-    n = mk.sum(axis=1).astype(np.float32)
-    excess = np.max(np.where(mk, rec / np.maximum(clip, 1e-6), 0.0), axis=1) - 1.0
-    fade = np.clip(excess / 0.15, 0.0, 1.0)
-    fade = fade * fade * (3.0 - 2.0 * fade)
-    t = np.where(n >= 3, 1.0, (n / 3.0) ** 2 * fade).astype(np.float32)
-    peak = rec.max(axis=1)
-    neutral_v = np.where(n >= 3, np.maximum(peak, clip.max()), peak)
-    out = rec + t[:, None] * (neutral_v[:, None] - rec)
+    den, num = _blur_pair(wgt, wchroma, sigma)
+    chroma = np.empty((sh, sw, 3), np.float32)
+    chroma_normalise(np.ascontiguousarray(num, dtype=np.float32), np.ascontiguousarray(den, dtype=np.float32),
+                     chroma)
     res = rgb if inplace else rgb.copy()
-    res[ys, xs] = np.maximum(out, v)                      # never darker than the data
+    # per flagged pixel, in one parallel pass (the maths are described in rebuild_clipped): the chroma sampled
+    # bilinearly, the clipped channels rebuilt from the unclipped ones, pulled toward neutral as more channels
+    # clip (1 clipped → 1/9, 2 → 4/9, 3 → fully neutral; with 1 or 2 channels clipped the pull fades in with how
+    # far the rebuilt colour rises above the clip, 0 at the clip, full 15 % above it, so pixels that only just
+    # reached the clip blend into their unclipped neighbours without a step), never darker than the data
+    rebuild_clipped(rgb, anyc, chroma, float(sh / h), float(sw / w),
+                    np.asarray(clip, np.float32), np.asarray(thr, np.float32), res)
     return res
 
 
