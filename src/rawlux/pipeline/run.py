@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from typing import Any, Callable, Mapping
 
+from .._threads import blas_single, refresh as refresh_blas
 from ..errors import ParameterError
 from ..frame import Frame, State
 from .order import get_stage, stage_names
@@ -76,7 +77,8 @@ def run_stages(frame: Frame, recipe: Recipe, *, start: str | None = None, stop: 
     caller_pixels = frame.pixels
     token = _OWNED.set(None)
     try:
-        return _run(frame, recipe, names[i0:i1], caller_pixels, timings, on_stage, keep_scene_linear)
+        with blas_single():
+            return _run(frame, recipe, names[i0:i1], caller_pixels, timings, on_stage, keep_scene_linear)
     finally:
         _OWNED.reset(token)
 
@@ -107,6 +109,7 @@ def _run(frame: Frame, recipe: Recipe, names: list[str], caller_pixels: np.ndarr
         _OWNED.set(id(frame.pixels) if owned else None)
         t0 = time.perf_counter()
         frame = stage.run(frame, p)
+        refresh_blas()                 # a first-use import in the stage may have loaded another BLAS
         if stage.gives is not None and frame.state is not stage.gives:
             frame.state = stage.gives
         frame.meta.history.append(name)
@@ -152,6 +155,7 @@ def _fused(frame: Frame, recipe: Recipe, names: list[str], i: int, caller_pixels
         j += 1
     if len(ran) < 2:
         return None
+    refresh_blas()
     owned = frame.pixels is not caller_pixels
     out = apply(ops, frame.pixels, frame.pixels if owned and frame.pixels.flags.c_contiguous else None)
     res = Frame(out, pr.state, pr.meta)
@@ -183,6 +187,17 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
     path = None if is_frame else str(source)
     rec = build_recipe(path, look, sets=sets, overrides=overrides, sidecar=sidecar if not is_frame else False,
                        recipe=recipe)
+    with blas_single():
+        frame = _develop(source, path, is_frame, rec, raw, cfa, profile, max_pixels, linear, timings,
+                         keep_scene_linear, allow_truncated, on_stage)
+    frame.meta.extra["recipe"] = rec
+    return frame
+
+
+def _develop(source: Any, path: str | None, is_frame: bool, rec: Recipe, raw: str | None, cfa: str | None,
+             profile: Any, max_pixels: int | None, linear: bool, timings: dict[str, float] | None,
+             keep_scene_linear: bool, allow_truncated: bool, on_stage: Callable[[str, Frame], None] | None) -> Frame:
+    """The body of :func:`develop` after its recipe is built: decode, then the stages."""
     t0 = time.perf_counter()
     if is_frame:
         frame = source  # type: ignore[assignment]
@@ -199,6 +214,7 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
                 hdr_in = {"hdr": True}
         frame = open_image(path, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels,  # type: ignore[arg-type]
                            allow_truncated=allow_truncated, **hdr_in)
+    refresh_blas()
     if timings is not None:
         timings["decode"] = time.perf_counter() - t0
     if profile is not None and is_frame:
@@ -219,5 +235,4 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
             timings["output (linear)"] = time.perf_counter() - t1
     else:
         frame = run_stages(frame, rec, timings=timings, keep_scene_linear=keep_scene_linear, on_stage=on_stage)
-    frame.meta.extra["recipe"] = rec
     return frame
