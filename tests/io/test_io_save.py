@@ -152,3 +152,20 @@ def test_jpeg_strips_are_the_stream_of_one_encoder_with_restart_markers(h, w, qu
     assert Image.open(io.BytesIO(got)).size == (w, h)
     monkeypatch.setenv("NUMBA_NUM_THREADS", "1")                  # one thread: one plain stream
     assert b"\xff\xdd" not in E._jpeg_bytes(img, quality)[:2000]
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("bgr", [False, True])
+def test_quantise_matches_rounding_and_channel_order(bits, bgr):
+    from rawlux.isp.kernels import quantise
+
+    rng = np.random.default_rng(3)
+    img = (rng.random((37, 53, 3), dtype=np.float32) * 1.2 - 0.1).astype(np.float32)
+    img[0, :4] = [[0, 0.5, 1], [-1, 2, 0.999], [1 / 510, 1 / 255, 0.5 / 65535], [0.25, 0.75, 0.0]]
+    scale = 255.0 if bits == 8 else 65535.0
+    out = np.empty(img.shape, np.uint8 if bits == 8 else np.uint16)
+    quantise(img, np.float32(scale), bgr, out)
+    ref = np.floor(np.clip(img.astype(np.float64) * scale + 0.5, 0, scale)).astype(out.dtype)
+    if bgr:
+        ref = ref[..., ::-1]
+    assert np.abs(out.astype(np.int64) - ref).max() <= (1 if bits == 16 else 0)   # float32 vs float64 at .5
