@@ -37,6 +37,20 @@ def plateau_histogram(vals, lo, tol, n):  # pragma: no cover - compiled
 # per-plane kernels above give.
 
 @nb.njit(cache=True, nogil=True, parallel=True)
+def _sum_bands(parts):  # pragma: no cover - compiled
+    """The per-band histograms ``parts`` (bands × 4 planes × bins) summed over the bands, as float64."""
+    nbands, nplanes, nbins = parts.shape
+    out = np.empty((nplanes, nbins), np.float64)
+    for v in nb.prange(nbins):
+        for k in range(nplanes):
+            c = 0
+            for b in range(nbands):
+                c += parts[b, k, v]
+            out[k, v] = c
+    return out
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
 def cfa_histograms(mosaic, nbins, nbands):  # pragma: no cover - compiled
     """``counts[k, v]``: the sites of plane k of value v, and ``top[k]``: the largest value of plane k (0 when
     empty); ``ok``: False when a value is ≥ ``nbins`` (a power of two; the counts are then not valid: ask
@@ -63,13 +77,7 @@ def cfa_histograms(mosaic, nbins, nbands):  # pragma: no cover - compiled
                 acc |= u
                 e[u & last] += 1
         seen[b] = acc
-    counts = np.empty((4, nbins), np.float64)
-    for v in nb.prange(nbins):
-        for k in range(4):
-            c = 0
-            for b in range(nbands):
-                c += pc[b, k, v]
-            counts[k, v] = c
+    counts = _sum_bands(pc)
     top = np.zeros(4, np.int64)
     for k in range(4):
         for v in range(last, -1, -1):
@@ -117,11 +125,5 @@ def cfa_plateau_histograms(mosaic, lo, tol, nbins, nbands):  # pragma: no cover 
                 x += 2
             if x + 2 < w:                                 # odd width: one more even site
                 _plateau_site(np.int64(row[x]), np.int64(row[x + 2]), np.int64(down[x]), lo_e, t_e, pe)
-    plate = np.empty((4, nbins), np.float64)
-    for v in nb.prange(nbins):
-        for k in range(4):
-            c = 0
-            for b in range(nbands):
-                c += pp[b, k, v]
-            plate[k, v] = c
+    plate = _sum_bands(pp)
     return plate
