@@ -165,6 +165,7 @@ def _fused(frame: Frame, recipe: Recipe, names: list[str], i: int, caller_pixels
     return res, j
 
 
+@blas_single()        # the whole develop, decode included (run_stages rescans for a BLAS the decode loaded)
 def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str] | None = None, *,
             recipe: Recipe | None = None, sets: tuple[str, ...] | list[str] = (),
             raw: str | None = None, cfa: str | None = None, profile: Any = None,
@@ -187,17 +188,6 @@ def develop(source: str | os.PathLike[str] | Frame, look: str | os.PathLike[str]
     path = None if is_frame else str(source)
     rec = build_recipe(path, look, sets=sets, overrides=overrides, sidecar=sidecar if not is_frame else False,
                        recipe=recipe)
-    with blas_single():
-        frame = _develop(source, path, is_frame, rec, raw, cfa, profile, max_pixels, linear, timings,
-                         keep_scene_linear, allow_truncated, on_stage)
-    frame.meta.extra["recipe"] = rec
-    return frame
-
-
-def _develop(source: Any, path: str | None, is_frame: bool, rec: Recipe, raw: str | None, cfa: str | None,
-             profile: Any, max_pixels: int | None, linear: bool, timings: dict[str, float] | None,
-             keep_scene_linear: bool, allow_truncated: bool, on_stage: Callable[[str, Frame], None] | None) -> Frame:
-    """The body of :func:`develop` after its recipe is built: decode, then the stages."""
     t0 = time.perf_counter()
     if is_frame:
         frame = source  # type: ignore[assignment]
@@ -214,7 +204,6 @@ def _develop(source: Any, path: str | None, is_frame: bool, rec: Recipe, raw: st
                 hdr_in = {"hdr": True}
         frame = open_image(path, raw=raw, cfa=cfa, profile=profile, max_pixels=max_pixels,  # type: ignore[arg-type]
                            allow_truncated=allow_truncated, **hdr_in)
-    refresh_blas()
     if timings is not None:
         timings["decode"] = time.perf_counter() - t0
     if profile is not None and is_frame:
@@ -235,4 +224,5 @@ def _develop(source: Any, path: str | None, is_frame: bool, rec: Recipe, raw: st
             timings["output (linear)"] = time.perf_counter() - t1
     else:
         frame = run_stages(frame, rec, timings=timings, keep_scene_linear=keep_scene_linear, on_stage=on_stage)
+    frame.meta.extra["recipe"] = rec
     return frame
